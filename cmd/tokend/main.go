@@ -1,0 +1,66 @@
+// Command tokend runs the token service and talks to it.
+//
+//	tokend serve                 run the server (embedded SQLite by default)
+//	tokend migrate               create or upgrade the store's schema and exit
+//	tokend services|clients|keys|tokens|subjects …   manage a running server
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// env reads configuration from the environment; tests pass their own.
+type env func(string) string
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv))
+}
+
+// run dispatches a command line and returns the process exit code:
+// 0 success, 1 failure, 2 bad usage.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv env) int {
+	if len(args) == 0 {
+		usage(stderr)
+		return 2
+	}
+	switch args[0] {
+	case "serve":
+		return runServe(ctx, args[1:], stdout, stderr, getenv)
+	case "migrate":
+		return runMigrate(ctx, args[1:], stdout, stderr, getenv)
+	case "help", "-h", "-help", "--help":
+		usage(stdout)
+		return 0
+	case "services", "clients", "keys", "tokens", "subjects":
+		return runManage(ctx, args, stdin, stdout, stderr, getenv)
+	default:
+		fmt.Fprintf(stderr, "tokend: unknown command %q\n\n", args[0])
+		usage(stderr)
+		return 2
+	}
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, `tokend: a self-hosted OAuth 2.0 token service
+
+Server:
+  tokend serve [--addr 127.0.0.1:8080] [--store sqlite:tokend.db] [--base-url URL]
+  tokend migrate [--store URL]
+
+Management (talks to a running server; --url/TOKEND_URL, --key/TOKEND_KEY, --json):
+  tokend services list|get|create|update|delete
+  tokend clients  list|get|create|update|delete|rotate-secret --service SID
+  tokend keys     list|create|delete [--service SID]
+  tokend tokens   list|get|lookup|create|update|revoke|delete --service SID
+  tokend subjects grants|revoke --service SID SUBJECT
+
+Run "tokend COMMAND -h" for a command's flags.
+`)
+}

@@ -1,0 +1,81 @@
+package tokend
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Error codes form a small closed set. Every surface (native API, OAuth
+// endpoints, each dialect) maps them to its own status codes in one table.
+const (
+	EINVALID      = "invalid"      // the request is malformed or breaks a rule; Field names the culprit
+	ENOTFOUND     = "not_found"    // the thing does not exist, or the caller may not know it exists
+	ECONFLICT     = "conflict"     // a unique value (hash, client_id) is taken, or the state forbids the change
+	EUNAUTHORIZED = "unauthorized" // no, unknown or expired credentials
+	EFORBIDDEN    = "forbidden"    // valid credentials without the needed permission
+	EUNAVAILABLE  = "unavailable"  // the store cannot be reached; the caller may retry
+	EINTERNAL     = "internal"     // anything else; its text is never shown to clients
+)
+
+// Error is the domain error. Message is written for the API caller and must
+// never contain a secret.
+type Error struct {
+	Code    string
+	Field   string // the request field at fault, when there is one
+	Message string
+}
+
+func (e *Error) Error() string {
+	if e.Field != "" {
+		return fmt.Sprintf("tokend: %s: %s: %s", e.Code, e.Field, e.Message)
+	}
+	return fmt.Sprintf("tokend: %s: %s", e.Code, e.Message)
+}
+
+// Errorf returns a domain error with a formatted message.
+func Errorf(code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// Invalid reports that field holds a bad value.
+func Invalid(field, format string, args ...any) *Error {
+	return &Error{Code: EINVALID, Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+// NotFound reports that the named thing does not exist (for this caller).
+func NotFound(what string) *Error {
+	return &Error{Code: ENOTFOUND, Message: what + " not found"}
+}
+
+// ErrorCode unwraps err and returns its domain code, EINTERNAL for foreign
+// errors and "" for nil.
+func ErrorCode(err error) string {
+	var e *Error
+	switch {
+	case err == nil:
+		return ""
+	case errors.As(err, &e):
+		return e.Code
+	default:
+		return EINTERNAL
+	}
+}
+
+// ErrorMessage returns the caller-facing message of err; foreign errors are
+// hidden behind a generic text so internals never leak.
+func ErrorMessage(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Message
+	}
+	return "internal error"
+}
+
+// ErrorField returns the field at fault in err, or "".
+func ErrorField(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Field
+	}
+	return ""
+}

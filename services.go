@@ -1,0 +1,202 @@
+package tokend
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"slices"
+	"time"
+)
+
+// ServiceInput creates or changes a service; nil fields are left as they
+// are (on create: defaults).
+type ServiceInput struct {
+	Name                *string
+	Description         *string
+	Issuer              *string // "" resets to the derived issuer
+	AccessTokenTTL      *time.Duration
+	RefreshTokenTTL     *time.Duration
+	ScopesSupported     *[]string
+	GrantTypesSupported *[]GrantType
+	RotateRefreshTokens *bool
+	RefreshReuseGrace   *time.Duration
+	KeepRefreshExpiry   *bool
+}
+
+// DefaultGrantTypes are the grants a new service supports unless told
+// otherwise; the password grant is opt-in.
+var DefaultGrantTypes = []GrantType{GrantAuthorizationCode, GrantClientCredentials, GrantRefreshToken}
+
+// IssuerOf returns the service's issuer URL: the configured one, or one
+// derived from the deployment's base URL.
+func (c *Core) IssuerOf(s *Service) string {
+	if s.Issuer != "" {
+		return s.Issuer
+	}
+	return fmt.Sprintf("%s/oauth/%d", c.baseURL, s.ID)
+}
+
+func (in *ServiceInput) apply(s *Service) error {
+	if in.Name != nil {
+		if err := validName("name", *in.Name); err != nil {
+			return err
+		}
+		s.Name = *in.Name
+	}
+	if in.Description != nil {
+		if err := validText("description", *in.Description, MaxTextLen); err != nil {
+			return err
+		}
+		s.Description = *in.Description
+	}
+	if in.Issuer != nil {
+		if *in.Issuer != "" {
+			// RFC 8414 §2: https (http allowed for loopback and tests), no query or fragment.
+			u, err := url.Parse(*in.Issuer)
+			if err != nil || !u.IsAbs() || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+				return Invalid("issuer", "must be an absolute http(s) URL")
+			}
+			if u.RawQuery != "" || u.Fragment != "" || u.ForceQuery {
+				return Invalid("issuer", "must not have a query or fragment (RFC 8414)")
+			}
+			if len(*in.Issuer) > MaxURLLen {
+				return Invalid("issuer", "must be at most %d characters", MaxURLLen)
+			}
+		}
+		s.Issuer = *in.Issuer
+	}
+	if in.AccessTokenTTL != nil {
+		if err := validDuration("access_token_ttl", *in.AccessTokenTTL); err != nil {
+			return err
+		}
+		if *in.AccessTokenTTL == 0 {
+			return Invalid("access_token_ttl", "must be positive")
+		}
+		s.AccessTokenTTL = *in.AccessTokenTTL
+	}
+	if in.RefreshTokenTTL != nil {
+		if err := validDuration("refresh_token_ttl", *in.RefreshTokenTTL); err != nil {
+			return err
+		}
+		if *in.RefreshTokenTTL == 0 {
+			return Invalid("refresh_token_ttl", "must be positive")
+		}
+		s.RefreshTokenTTL = *in.RefreshTokenTTL
+	}
+	if in.ScopesSupported != nil {
+		scopes, err := normScopes("scopes_supported", *in.ScopesSupported)
+		if err != nil {
+			return err
+		}
+		s.ScopesSupported = scopes
+	}
+	if in.GrantTypesSupported != nil {
+		gs, err := validGrantTypes("grant_types_supported", *in.GrantTypesSupported)
+		if err != nil {
+			return err
+		}
+		s.GrantTypesSupported = gs
+	}
+	if in.RotateRefreshTokens != nil {
+		s.RefreshPolicy.Rotate = *in.RotateRefreshTokens
+	}
+	if in.RefreshReuseGrace != nil {
+		if *in.RefreshReuseGrace < 0 || *in.RefreshReuseGrace > 5*time.Minute {
+			return Invalid("refresh_reuse_grace", "must be between 0 and 300 seconds")
+		}
+		s.RefreshPolicy.ReuseGrace = *in.RefreshReuseGrace
+	}
+	if in.KeepRefreshExpiry != nil {
+		s.RefreshPolicy.KeepExpiry = *in.KeepRefreshExpiry
+	}
+	return nil
+}
+
+// CreateService registers a new tenant. Only organization keys may.
+func (c *Core) CreateService(ctx context.Context, p *Principal, in ServiceInput) (*Service, error) {
+	if err := p.authorizeOrg(PermServicesWrite); err != nil {
+		return nil, err
+	}
+	if in.Name == nil {
+		return nil, Invalid("name", "is required")
+	}
+	now := c.Now()
+	s := &Service{
+		AccessTokenTTL:      DefaultAccessTokenTTL,
+		RefreshTokenTTL:     DefaultRefreshTokenTTL,
+		ScopesSupported:     []string{},
+		GrantTypesSupported: slices.Clone(DefaultGrantTypes),
+		RefreshPolicy:       RefreshPolicy{Rotate: true},
+		CreatedAt:           now,
+		UpdatedAt:           now,
+	}
+	if err := in.apply(s); err != nil {
+		return nil, err
+	}
+	err := createWithRandomID(func(id int64) error {
+		s.ID = id
+		return c.store.CreateService(ctx, s)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// GetService returns one service.
+func (c *Core) GetService(ctx context.Context, p *Principal, id int64) (*Service, error) {
+	if err := p.authorize(id, PermServicesRead); err != nil {
+		return nil, err
+	}
+	return c.store.GetService(ctx, id)
+}
+
+// ListServices returns the services the principal can see.
+func (c *Core) ListServices(ctx context.Context, p *Principal) ([]*Service, error) {
+	if p == nil {
+		return nil, Errorf(EUNAUTHORIZED, "missing credentials")
+	}
+	if !p.Can(PermServicesRead) {
+		return nil, Errorf(EFORBIDDEN, "this key lacks the %q permission", PermServicesRead)
+	}
+	if p.ServiceID != 0 {
+		s, err := c.store.GetService(ctx, p.ServiceID)
+		if err != nil {
+			return nil, err
+		}
+		return []*Service{s}, nil
+	}
+	return c.store.ListServices(ctx)
+}
+
+// UpdateService changes a service's settings. Tokens already issued keep
+// their scopes and expiries.
+func (c *Core) UpdateService(ctx context.Context, p *Principal, id int64, in ServiceInput) (*Service, error) {
+	if err := p.authorize(id, PermServicesWrite); err != nil {
+		return nil, err
+	}
+	return c.store.UpdateService(ctx, id, func(s *Service) error {
+		if err := in.apply(s); err != nil {
+			return err
+		}
+		s.UpdatedAt = c.Now()
+		return nil
+	})
+}
+
+// DeleteService removes a service and everything it owns. Only
+// organization keys may, so a service key cannot erase its own tenant.
+func (c *Core) DeleteService(ctx context.Context, p *Principal, id int64) error {
+	if err := p.authorizeOrg(PermServicesWrite); err != nil {
+		return err
+	}
+	return c.store.DeleteService(ctx, id)
+}
+
+// service loads the service a call is about after authorizing it.
+func (c *Core) service(ctx context.Context, p *Principal, sid int64, perm Permission) (*Service, error) {
+	if err := p.authorize(sid, perm); err != nil {
+		return nil, err
+	}
+	return c.store.GetService(ctx, sid)
+}
