@@ -63,8 +63,15 @@ func base62(n *big.Int, width int) string {
 	return string(buf)
 }
 
+// checksum is on the path of every presented token, so it avoids math/big.
 func checksum(s string) string {
-	return base62(new(big.Int).SetUint64(uint64(crc32.ChecksumIEEE([]byte(s)))), secretCheckLen)
+	var buf [secretCheckLen]byte
+	n := crc32.ChecksumIEEE([]byte(s))
+	for i := secretCheckLen - 1; i >= 0; i-- {
+		buf[i] = base62Alphabet[n%62]
+		n /= 62
+	}
+	return string(buf[:])
 }
 
 // SecretKindOf tells whether s carries a tokend prefix and, if so, whether it
@@ -89,7 +96,7 @@ func SecretKindOf(s string) (SecretKind, bool) {
 		return kind, false
 	}
 	for i := secretPrefixLen; i < len(s); i++ {
-		if strings.IndexByte(base62Alphabet, s[i]) < 0 {
+		if c := s[i]; !(c >= '0' && c <= '9' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z') {
 			return kind, false
 		}
 	}
