@@ -147,6 +147,9 @@ func (c *Core) CreateClient(ctx context.Context, p *Principal, sid int64, in Cli
 		if err := validIdent("client_id", *in.ClientID, MaxNameLen); err != nil {
 			return nil, "", err
 		}
+		if *in.ClientID == "." || *in.ClientID == ".." {
+			return nil, "", Invalid("client_id", "must not be %q: it cannot be named in a URL path", *in.ClientID)
+		}
 		if _, err := strconv.ParseInt(*in.ClientID, 10, 64); err == nil {
 			return nil, "", Invalid("client_id", "must not be a number: numbers name clients by their numeric id")
 		}

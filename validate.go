@@ -37,6 +37,9 @@ func validSubject(field, s string) error {
 	if len(s) > MaxSubjectLen {
 		return Invalid(field, "must be at most %d characters", MaxSubjectLen)
 	}
+	if s == "." || s == ".." {
+		return Invalid(field, "must not be %q: it cannot be named in a URL path", s)
+	}
 	for i := 0; i < len(s); i++ {
 		if s[i] < 0x20 || s[i] > 0x7e {
 			return Invalid(field, "must be printable ASCII")

@@ -1,0 +1,226 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/tokend/tokend"
+	"github.com/tokend/tokend/api"
+	"github.com/tokend/tokend/internal/httpx"
+)
+
+// serveConfig is everything `tokend serve` can be told, by flag or by
+// TOKEND_* variable (flags win).
+type serveConfig struct {
+	Addr      string
+	StoreURL  string
+	BaseURL   string
+	LogLevel  slog.Level
+	LogFormat string
+	// BootstrapKey is read from the environment only: a secret on the
+	// command line would show in ps and shell history.
+	BootstrapKey string
+}
+
+func parseServeFlags(name string, args []string, stderr io.Writer, getenv env) (*serveConfig, error) {
+	cfg := &serveConfig{BootstrapKey: getenv("TOKEND_BOOTSTRAP_KEY")}
+	fs := flag.NewFlagSet("tokend "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&cfg.Addr, "addr", envOr(getenv, "TOKEND_ADDR", "127.0.0.1:8080"), "listen address (TOKEND_ADDR)")
+	fs.StringVar(&cfg.StoreURL, "store", envOr(getenv, "TOKEND_STORE", "sqlite:tokend.db"), "store URL: sqlite:PATH (TOKEND_STORE)")
+	fs.StringVar(&cfg.BaseURL, "base-url", getenv("TOKEND_BASE_URL"), "public URL of this deployment; issuers derive from it (TOKEND_BASE_URL; default http://ADDR)")
+	level := fs.String("log-level", envOr(getenv, "TOKEND_LOG_LEVEL", "info"), "debug, info, warn or error (TOKEND_LOG_LEVEL)")
+	fs.StringVar(&cfg.LogFormat, "log-format", envOr(getenv, "TOKEND_LOG_FORMAT", "text"), "text or json (TOKEND_LOG_FORMAT)")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if err := cfg.LogLevel.UnmarshalText([]byte(*level)); err != nil {
+		return nil, fmt.Errorf("--log-level: %q is not debug, info, warn or error", *level)
+	}
+	if cfg.LogFormat != "text" && cfg.LogFormat != "json" {
+		return nil, fmt.Errorf("--log-format: %q is not text or json", cfg.LogFormat)
+	}
+	return cfg, nil
+}
+
+func envOr(getenv env, name, def string) string {
+	if v := getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+func newLogger(w io.Writer, cfg *serveConfig) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// server is a running tokend: store, core and HTTP listener. Tests start it
+// on 127.0.0.1:0 with a temporary store.
+type server struct {
+	cfg    *serveConfig
+	logger *slog.Logger
+	store  closableStore
+	core   *tokend.Core
+	ln     net.Listener
+	http   *http.Server
+	url    string // where it listens, e.g. http://127.0.0.1:8080
+
+	stopped  chan struct{} // closed when Serve returns
+	serveErr error         // what Serve returned; read after stopped
+	stopOnce sync.Once
+	stopErr  error
+}
+
+// startServer opens the store (creating and migrating it), makes sure a
+// management key exists, and starts serving.
+func startServer(ctx context.Context, cfg *serveConfig, stderr io.Writer) (*server, error) {
+	logger := newLogger(stderr, cfg)
+	started := time.Now()
+	store, err := openStore(ctx, cfg.StoreURL)
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		store.Close()
+		return nil, fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	s := &server{cfg: cfg, logger: logger, store: store, ln: ln, stopped: make(chan struct{})}
+	s.url = "http://" + ln.Addr().String()
+	baseURL := cfg.BaseURL
+	if baseURL == "" {
+		baseURL = s.url
+	}
+	s.core = tokend.New(store, tokend.Config{BaseURL: baseURL})
+
+	key, err := s.core.Bootstrap(ctx, cfg.BootstrapKey)
+	if err != nil {
+		s.abort()
+		return nil, fmt.Errorf("bootstrap: %w", err)
+	}
+	switch {
+	case key != "" && cfg.BootstrapKey != "":
+		logger.Info("empty store: TOKEND_BOOTSTRAP_KEY is now an organization key with every permission")
+	case key != "":
+		// Printed once, on stderr, and never logged: it is the only copy.
+		fmt.Fprintf(stderr, "\nNo management key existed, so tokend made one with every permission.\nIt is shown only now; keep it safe:\n\n    TOKEND_KEY=%s\n\n", key)
+	}
+
+	mux := http.NewServeMux()
+	api.New(s.core, logger).Register(mux)
+	s.http = &http.Server{
+		Handler:           httpx.Middleware(logger, mux),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	go func() {
+		s.serveErr = s.http.Serve(ln)
+		close(s.stopped)
+	}()
+	logger.Info("tokend listening", "url", s.url, "base_url", baseURL, "store", redactStoreURL(cfg.StoreURL), "startup", time.Since(started).Round(time.Millisecond))
+	return s, nil
+}
+
+func (s *server) abort() {
+	s.ln.Close()
+	s.store.Close()
+}
+
+// shutdown drains in-flight requests (up to the context's deadline) and
+// closes the store. Calling it again returns the first call's result.
+func (s *server) shutdown(ctx context.Context) error {
+	s.stopOnce.Do(func() {
+		err := s.http.Shutdown(ctx)
+		<-s.stopped
+		if s.serveErr != nil && !errors.Is(s.serveErr, http.ErrServerClosed) {
+			err = errors.Join(err, s.serveErr)
+		}
+		s.stopErr = errors.Join(err, s.store.Close())
+	})
+	return s.stopErr
+}
+
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) int {
+	cfg, err := parseServeFlags("serve", args, stderr, getenv)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		fmt.Fprintf(stderr, "tokend serve: %v\n", err)
+		return 2
+	}
+	s, err := startServer(ctx, cfg, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "tokend serve: %v\n", err)
+		return 1
+	}
+	select {
+	case <-ctx.Done():
+		s.logger.Info("shutting down: draining requests")
+	case <-s.stopped:
+		s.logger.Error("server stopped", "err", s.serveErr)
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := s.shutdown(shutdownCtx); err != nil {
+		s.logger.Error("shutdown", "err", err)
+		return 1
+	}
+	return 0
+}
+
+func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) int {
+	cfg, err := parseServeFlags("migrate", args, stderr, getenv)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		fmt.Fprintf(stderr, "tokend migrate: %v\n", err)
+		return 2
+	}
+	store, err := openStore(ctx, cfg.StoreURL)
+	if err != nil {
+		fmt.Fprintf(stderr, "tokend migrate: %v\n", err)
+		return 1
+	}
+	defer store.Close()
+	v, err := store.SchemaVersion(ctx)
+	if err != nil {
+		fmt.Fprintf(stderr, "tokend migrate: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "%s: schema version %d\n", redactStoreURL(cfg.StoreURL), v)
+	return 0
+}
+
+// redactStoreURL hides a password in a store URL before it is logged.
+func redactStoreURL(s string) string {
+	if i := strings.Index(s, "://"); i >= 0 {
+		if at := strings.LastIndex(s, "@"); at > i {
+			if colon := strings.Index(s[i+3:at], ":"); colon >= 0 {
+				return s[:i+3+colon] + ":xxxxx" + s[at:]
+			}
+		}
+	}
+	return s
+}
