@@ -1,0 +1,384 @@
+// Package sqlite implements tokend.Store on an SQLite database file, with the
+// pure-Go modernc.org/sqlite driver.
+//
+// All writes go through one connection, so writers queue in Go instead of
+// failing with "database is locked"; reads use a separate pool that WAL lets
+// run beside the writer.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/tokend/tokend"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Store is a tokend.Store backed by one SQLite file.
+type Store struct {
+	write *sql.DB // exactly one connection: every write and update transaction
+	read  *sql.DB // query_only connections for plain reads
+
+	getByAccess  *sql.Stmt
+	getByRefresh *sql.Stmt
+	insertToken  *sql.Stmt
+
+	// Token lists are built from the filter, so their SQL varies; parsing
+	// it costs more than running it on a subject's few rows. The shapes
+	// are few in practice, so prepared ones are kept, up to a bound.
+	listMu    sync.Mutex
+	listStmts map[string]*sql.Stmt
+}
+
+const maxListStmts = 256
+
+// listStmt returns a prepared statement for a list query on the read pool,
+// or nil when the cache is full and the query should run unprepared.
+func (s *Store) listStmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	s.listMu.Lock()
+	defer s.listMu.Unlock()
+	if st, ok := s.listStmts[query]; ok {
+		return st, nil
+	}
+	if len(s.listStmts) >= maxListStmts {
+		return nil, nil
+	}
+	st, err := s.read.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if s.listStmts == nil {
+		s.listStmts = map[string]*sql.Stmt{}
+	}
+	s.listStmts[query] = st
+	return st, nil
+}
+
+// listQuery is a list query with its cached statement (nil: uncached).
+// The statement must be had before the transaction begins: preparing takes
+// a pool connection, and transactions holding all of them while waiting
+// for one more would deadlock.
+type listQuery struct {
+	sql  string
+	args []any
+	stmt *sql.Stmt
+}
+
+func (s *Store) prepareList(ctx context.Context, query string, args []any) (*listQuery, error) {
+	st, err := s.listStmt(ctx, query)
+	return &listQuery{query, args, st}, err
+}
+
+func (q *listQuery) run(ctx context.Context, tx *sql.Tx) (*sql.Rows, error) {
+	if q.stmt == nil {
+		return tx.QueryContext(ctx, q.sql, q.args...)
+	}
+	return tx.StmtContext(ctx, q.stmt).QueryContext(ctx, q.args...)
+}
+
+var _ tokend.Store = (*Store)(nil)
+
+// cacheKiB is the page cache of each connection. The hot working set is the
+// hash indexes and the newest tokens; 16 MiB per connection keeps their
+// upper levels in memory without letting the read pool grow large.
+const cacheKiB = 16 * 1024
+
+func dsn(path string, writer bool) string {
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "foreign_keys(ON)")
+	// FULL: a token whose response was sent must survive a power cut, so
+	// every commit is synced, WAL or not.
+	q.Add("_pragma", "synchronous(FULL)")
+	q.Add("_pragma", fmt.Sprintf("cache_size(-%d)", cacheKiB))
+	q.Add("_pragma", "temp_store(MEMORY)")
+	if writer {
+		q.Add("_pragma", "journal_mode(WAL)")
+		// Take the write lock at BEGIN: a deferred transaction that reads
+		// and then writes could fail to upgrade its lock, which busy_timeout
+		// does not retry.
+		q.Set("_txlock", "immediate")
+	} else {
+		q.Set("_query_only", "1")
+	}
+	return "file:" + path + "?" + q.Encode()
+}
+
+// Open opens (creating if needed) the database at path and brings its schema
+// up to date.
+func Open(ctx context.Context, path string) (*Store, error) {
+	if path == "" {
+		return nil, errors.New("sqlite: empty database path")
+	}
+	if strings.ContainsAny(path, "?#") {
+		return nil, fmt.Errorf("sqlite: database path %q must not contain ? or #", path)
+	}
+	s := &Store{}
+	var err error
+	if s.write, err = sql.Open("sqlite", dsn(path, true)); err != nil {
+		return nil, err
+	}
+	s.write.SetMaxOpenConns(1)
+	s.write.SetMaxIdleConns(1)
+	s.write.SetConnMaxIdleTime(0)
+	s.write.SetConnMaxLifetime(0)
+	// The writer connects first: it switches the file to WAL, which the
+	// read-only connections cannot do.
+	if err := s.write.PingContext(ctx); err != nil {
+		s.write.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	if err := s.Migrate(ctx); err != nil {
+		s.write.Close()
+		return nil, err
+	}
+	if s.read, err = sql.Open("sqlite", dsn(path, false)); err != nil {
+		s.write.Close()
+		return nil, err
+	}
+	n := max(4, runtime.GOMAXPROCS(0))
+	s.read.SetMaxOpenConns(n)
+	s.read.SetMaxIdleConns(n)
+	if err := s.prepare(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Store) prepare(ctx context.Context) error {
+	var err error
+	if s.getByAccess, err = s.read.PrepareContext(ctx, selectToken+" WHERE access_hash = ?"); err != nil {
+		return fmt.Errorf("sqlite: prepare: %w", err)
+	}
+	if s.getByRefresh, err = s.read.PrepareContext(ctx, selectToken+" WHERE refresh_hash = ?"); err != nil {
+		return fmt.Errorf("sqlite: prepare: %w", err)
+	}
+	if s.insertToken, err = s.write.PrepareContext(ctx, insertTokenSQL); err != nil {
+		return fmt.Errorf("sqlite: prepare: %w", err)
+	}
+	return nil
+}
+
+// Close closes the database. The store cannot be used afterwards.
+func (s *Store) Close() error {
+	var errs []error
+	s.listMu.Lock()
+	for _, st := range s.listStmts {
+		errs = append(errs, st.Close())
+	}
+	s.listStmts = nil
+	s.listMu.Unlock()
+	for _, st := range []*sql.Stmt{s.getByAccess, s.getByRefresh, s.insertToken} {
+		if st != nil {
+			errs = append(errs, st.Close())
+		}
+	}
+	if s.read != nil {
+		errs = append(errs, s.read.Close())
+	}
+	if s.write != nil {
+		// Lets SQLite refresh its planner statistics for the next start;
+		// cheap, and a failure here must not keep the file from closing.
+		s.write.Exec("PRAGMA optimize")
+		errs = append(errs, s.write.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// migration is one embedded schema step, named NNNN_description.sql.
+type migration struct {
+	version int
+	name    string
+}
+
+func listMigrations() ([]migration, error) {
+	entries, err := fs.ReadDir(migrations, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	var out []migration
+	for _, e := range entries {
+		num, _, ok := strings.Cut(e.Name(), "_")
+		v, err := strconv.Atoi(num)
+		if !ok || err != nil || v <= 0 {
+			return nil, fmt.Errorf("sqlite: migration %q is not named NNNN_name.sql", e.Name())
+		}
+		out = append(out, migration{version: v, name: e.Name()})
+	}
+	slices.SortFunc(out, func(a, b migration) int { return a.version - b.version })
+	for i := 1; i < len(out); i++ {
+		if out[i].version == out[i-1].version {
+			return nil, fmt.Errorf("sqlite: two migrations with version %d", out[i].version)
+		}
+	}
+	return out, nil
+}
+
+// Migrate applies the embedded migrations the database lacks, all in one
+// transaction, so a failed upgrade leaves the previous schema intact. It is
+// idempotent; Open calls it.
+func (s *Store) Migrate(ctx context.Context) error {
+	ms, err := listMigrations()
+	if err != nil {
+		return err
+	}
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+			version    INTEGER PRIMARY KEY,
+			applied_at INTEGER NOT NULL
+		)`); err != nil {
+			return err
+		}
+		var current int
+		if err := tx.QueryRowContext(ctx, "SELECT IFNULL(MAX(version), 0) FROM schema_migrations").Scan(&current); err != nil {
+			return err
+		}
+		if len(ms) > 0 && current > ms[len(ms)-1].version {
+			return fmt.Errorf("sqlite: the database has schema version %d, newer than this program knows (%d)", current, ms[len(ms)-1].version)
+		}
+		for _, m := range ms {
+			if m.version <= current {
+				continue
+			}
+			body, err := migrations.ReadFile("migrations/" + m.name)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+				return fmt.Errorf("sqlite: migration %s: %w", m.name, err)
+			}
+			if _, err := tx.ExecContext(ctx, "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)",
+				m.version, time.Now().UnixMilli()); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// SchemaVersion returns the newest migration applied to the database.
+func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
+	var v int
+	err := s.write.QueryRowContext(ctx, "SELECT IFNULL(MAX(version), 0) FROM schema_migrations").Scan(&v)
+	return v, s.fail(ctx, err)
+}
+
+// inTx runs fn in a write transaction on the single writer connection,
+// rolling back if fn fails. Driver errors are translated; a callerError
+// is unwrapped and returned as the caller made it.
+func (s *Store) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return s.fail(ctx, err)
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		var ce callerError
+		if errors.As(err, &ce) {
+			return ce.err
+		}
+		return s.fail(ctx, err)
+	}
+	return s.fail(ctx, tx.Commit())
+}
+
+// callerError carries an update function's error through inTx untouched:
+// the contract returns it as is, whatever its type.
+type callerError struct{ err error }
+
+func (e callerError) Error() string { return e.err.Error() }
+
+// runUpdate calls an update function, marking its error as the caller's.
+func runUpdate[T any](update func(T) error, v T) error {
+	if err := update(v); err != nil {
+		return callerError{err}
+	}
+	return nil
+}
+
+// unavailable is an EUNAVAILABLE domain error that keeps its cause for
+// errors.Is/As and for the operator's log, which tokend.Error cannot carry.
+type unavailable struct {
+	domain *tokend.Error
+	cause  error
+}
+
+func (e *unavailable) Error() string   { return e.domain.Error() + ": " + e.cause.Error() }
+func (e *unavailable) Unwrap() []error { return []error{e.domain, e.cause} }
+
+// fail translates a driver error into the store's contract: context errors
+// pass through, domain errors (from update functions or our own checks) are
+// returned unchanged, constraint violations become ECONFLICT or ENOTFOUND,
+// anything else EUNAVAILABLE.
+func (s *Store) fail(ctx context.Context, err error) error {
+	if err == nil {
+		return nil
+	}
+	var de *tokend.Error
+	if errors.As(err, &de) {
+		return err
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	if ctx.Err() != nil {
+		// The driver reports an interrupted statement in its own words.
+		return ctx.Err()
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() {
+		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+			return conflict(se.Error())
+		case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
+			return tokend.NotFound("service")
+		}
+	}
+	return &unavailable{
+		domain: &tokend.Error{Code: tokend.EUNAVAILABLE, Message: "the database is unavailable"},
+		cause:  err,
+	}
+}
+
+// conflictFields maps SQLite's "UNIQUE constraint failed: table.column"
+// to the field the Store contract names.
+var conflictFields = map[string]string{
+	"services.id":         "id",
+	"clients.id":          "id",
+	"clients.client_id":   "client_id",
+	"keys.hash":           "key",
+	"keys.id":             "id",
+	"tokens.access_hash":  "access_token",
+	"tokens.refresh_hash": "refresh_token",
+	"tokens.id":           "id",
+}
+
+func conflict(msg string) error {
+	const marker = "constraint failed: "
+	cols := msg[strings.LastIndex(msg, marker)+len(marker):]
+	cols, _, _ = strings.Cut(cols, " (")
+	// A composite key is reported as "clients.service_id, clients.client_id":
+	// the last column is the one that tells it apart.
+	parts := strings.Split(cols, ", ")
+	field := conflictFields[strings.TrimSpace(parts[len(parts)-1])]
+	if field == "" {
+		return &tokend.Error{Code: tokend.ECONFLICT, Message: "a unique value is already taken"}
+	}
+	return &tokend.Error{Code: tokend.ECONFLICT, Field: field, Message: "a record with this " + field + " already exists"}
+}
