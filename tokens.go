@@ -552,10 +552,11 @@ func (c *Core) UpdateToken(ctx context.Context, p *Principal, sid, id int64, u T
 	}
 	now := c.Now()
 	limit := now.Add(MaxTokenTTL)
-	for field, at := range map[string]*time.Time{"access_token_expires_at": u.AccessExpiresAt, "refresh_token_expires_at": u.RefreshExpiresAt} {
-		if at != nil && at.After(limit) {
-			return nil, Invalid(field, "must be within 100 years")
-		}
+	if u.AccessExpiresAt != nil && u.AccessExpiresAt.After(limit) {
+		return nil, Invalid("access_token_expires_at", "must be within 100 years")
+	}
+	if u.RefreshExpiresAt != nil && u.RefreshExpiresAt.After(limit) {
+		return nil, Invalid("refresh_token_expires_at", "must be within 100 years")
 	}
 	issued := &IssuedToken{}
 	if u.NewAccessToken {
@@ -667,7 +668,11 @@ func (c *Core) RevokeTokens(ctx context.Context, p *Principal, sid int64, r Revo
 	f := RevokeFilter{ServiceID: sid}
 	switch {
 	case one && many:
-		return 0, Invalid("client", "name one token, or a client and/or subject, not both")
+		field := "client"
+		if r.Client == "" {
+			field = "subject"
+		}
+		return 0, Invalid(field, "name one token, or a client and/or subject, not both")
 	case r.TokenID != 0:
 		if r.Token.Value != "" || r.Token.Hash != "" {
 			return 0, Invalid("token", "give an id, a token or a hash, not several")

@@ -127,7 +127,7 @@ func TestBadInput(t *testing.T) {
 		{"LookupBoth", "POST", f.base + "/lookup", wire.TokenLookup{Token: tok.AccessToken, Hash: tok.AccessTokenHash}, "hash"},
 		{"LookupAKey", "POST", f.base + "/lookup", wire.TokenLookup{Token: e.root}, "token"},
 		{"RevokeNothing", "POST", f.base + "/revoke", wire.RevokeRequest{Reason: "x"}, "token"},
-		{"RevokeOneAndMany", "POST", f.base + "/revoke", wire.RevokeRequest{ID: tok.ID, Subject: ptr("alice")}, "client"},
+		{"RevokeOneAndMany", "POST", f.base + "/revoke", wire.RevokeRequest{ID: tok.ID, Subject: ptr("alice")}, "subject"},
 		{"RevokeNegativeID", "POST", f.base + "/revoke", wire.RevokeRequest{ID: -4}, "id"},
 		{"RevokeEmptySubject", "POST", f.base + "/revoke", wire.RevokeRequest{Subject: ptr("")}, "subject"},
 		{"RevokeOneUnknownField", "POST", tokPath + "/revoke", `{"reason":"x","subject":"alice"}`, "subject"},
