@@ -137,6 +137,9 @@ func validURL(field, s string, redirect bool) error {
 	if len(s) > MaxURLLen {
 		return Invalid(field, "must be at most %d characters", MaxURLLen)
 	}
+	if strings.IndexFunc(s, func(r rune) bool { return r <= ' ' || r == 0x7f }) >= 0 {
+		return Invalid(field, "%.80q must not contain spaces or control characters", s)
+	}
 	u, err := url.Parse(s)
 	if err != nil || !u.IsAbs() {
 		return Invalid(field, "%.80q is not an absolute URL", s)
