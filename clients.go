@@ -223,6 +223,7 @@ func (c *Core) UpdateClient(ctx context.Context, p *Principal, sid int64, ref st
 	if err != nil {
 		return nil, err
 	}
+	defer c.cache.forgetClient(cl)
 	return c.store.UpdateClient(ctx, cl.ID, func(cl *Client) error {
 		wasPublic := cl.Type == ClientPublic
 		if err := in.apply(cl, svc); err != nil {
@@ -248,6 +249,7 @@ func (c *Core) DeleteClient(ctx context.Context, p *Principal, sid int64, ref st
 	if err != nil {
 		return err
 	}
+	defer c.cache.forgetClient(cl)
 	return c.store.DeleteClient(ctx, cl.ID, c.Now(), ClientReason)
 }
 
@@ -262,6 +264,7 @@ func (c *Core) RotateClientSecret(ctx context.Context, p *Principal, sid int64, 
 		return nil, "", err
 	}
 	secret := NewSecret(KindClientSecret)
+	defer c.cache.forgetClient(cl)
 	cl, err = c.store.UpdateClient(ctx, cl.ID, func(cl *Client) error {
 		if cl.Type != ClientConfidential {
 			return Invalid("client", "a PUBLIC client has no secret")

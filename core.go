@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -27,13 +28,25 @@ type Config struct {
 	BaseURL string
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Passwords hashes the built-in users' passwords; nil disables them.
+	Passwords PasswordHasher
+	// Callback checks passwords with host applications; nil disables it.
+	Callback PasswordCallback
+	// CacheTTL bounds how long a cached service or client is trusted;
+	// zero means DefaultCacheTTL.
+	CacheTTL time.Duration
 }
 
 // Core applies tokend's rules on top of a Store.
 type Core struct {
-	store   Store
-	baseURL string
-	now     func() time.Time
+	store     Store
+	baseURL   string
+	now       func() time.Time
+	cache     *cache
+	passwords PasswordHasher
+	callback  PasswordCallback
+	dummyOnce sync.Once
+	dummyHash string
 }
 
 // New returns a core that persists to store.
@@ -42,7 +55,12 @@ func New(store Store, cfg Config) *Core {
 	if now == nil {
 		now = time.Now
 	}
-	return &Core{store: store, baseURL: strings.TrimRight(cfg.BaseURL, "/"), now: now}
+	ttl := cfg.CacheTTL
+	if ttl <= 0 {
+		ttl = DefaultCacheTTL
+	}
+	return &Core{store: store, baseURL: strings.TrimRight(cfg.BaseURL, "/"), now: now,
+		cache: newCache(ttl), passwords: cfg.Passwords, callback: cfg.Callback}
 }
 
 // Now returns the current time at the store's precision.

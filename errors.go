@@ -8,13 +8,15 @@ import (
 // Error codes form a small closed set. Every surface (native API, OAuth
 // endpoints, each dialect) maps them to its own status codes in one table.
 const (
-	EINVALID      = "invalid"      // the request is malformed or breaks a rule; Field names the culprit
-	ENOTFOUND     = "not_found"    // the thing does not exist, or the caller may not know it exists
-	ECONFLICT     = "conflict"     // a unique value (hash, client_id) is taken, or the state forbids the change
-	EUNAUTHORIZED = "unauthorized" // no, unknown or expired credentials
-	EFORBIDDEN    = "forbidden"    // valid credentials without the needed permission
-	EUNAVAILABLE  = "unavailable"  // the store cannot be reached; the caller may retry
-	EINTERNAL     = "internal"     // anything else; its text is never shown to clients
+	EINVALID      = "invalid"       // the request is malformed or breaks a rule; Field names the culprit
+	ENOTFOUND     = "not_found"     // the thing does not exist, or the caller may not know it exists
+	ECONFLICT     = "conflict"      // a unique value (hash, client_id) is taken, or the state forbids the change
+	EUNAUTHORIZED = "unauthorized"  // no, unknown or expired credentials
+	EFORBIDDEN    = "forbidden"     // valid credentials without the needed permission
+	EGRANT        = "invalid_grant" // a presented grant (code, refresh token, password) is invalid, expired, revoked or another client's
+	EUNSUPPORTED  = "unsupported"   // the request asks for something tokend or the service does not offer (a grant type)
+	EUNAVAILABLE  = "unavailable"   // the store cannot be reached; the caller may retry
+	EINTERNAL     = "internal"      // anything else; its text is never shown to clients
 )
 
 // Error is the domain error. Message is written for the API caller and must

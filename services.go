@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -21,6 +22,8 @@ type ServiceInput struct {
 	RotateRefreshTokens *bool
 	RefreshReuseGrace   *time.Duration
 	KeepRefreshExpiry   *bool
+	PasswordCallbackURL *string // "" switches back to the built-in users table
+	AllowPlainPKCE      *bool
 }
 
 // DefaultGrantTypes are the grants a new service supports unless told
@@ -34,6 +37,34 @@ func (c *Core) IssuerOf(s *Service) string {
 		return s.Issuer
 	}
 	return fmt.Sprintf("%s/oauth/%d", c.baseURL, s.ID)
+}
+
+// EndpointURL returns the URL of one of service s's OAuth endpoints
+// ("token", "introspect", "revoke"). Endpoints always live under the
+// deployment's base URL, even when the service has a custom issuer.
+func (c *Core) EndpointURL(s *Service, name string) string {
+	return fmt.Sprintf("%s/oauth/%d/%s", c.baseURL, s.ID, name)
+}
+
+// ServiceByIssuerPath finds the service whose issuer URL has the given path
+// (RFC 8414 §3 derives the metadata location from it). ENOTFOUND if none.
+func (c *Core) ServiceByIssuerPath(ctx context.Context, path string) (*Service, error) {
+	services, err := c.store.ListServices(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range services {
+		if u, err := url.Parse(c.IssuerOf(s)); err == nil && strings.TrimRight(u.Path, "/") == strings.TrimRight(path, "/") {
+			return s, nil
+		}
+	}
+	return nil, NotFound("service")
+}
+
+// CachedService returns service id for the OAuth endpoints, which need no
+// management permission: the service is public through its metadata.
+func (c *Core) CachedService(ctx context.Context, id int64) (*Service, error) {
+	return c.cachedService(ctx, id)
 }
 
 func (in *ServiceInput) apply(s *Service) error {
@@ -109,6 +140,17 @@ func (in *ServiceInput) apply(s *Service) error {
 	if in.KeepRefreshExpiry != nil {
 		s.RefreshPolicy.KeepExpiry = *in.KeepRefreshExpiry
 	}
+	if in.PasswordCallbackURL != nil {
+		if *in.PasswordCallbackURL != "" {
+			if err := validURL("password_callback_url", *in.PasswordCallbackURL, false); err != nil {
+				return err
+			}
+		}
+		s.PasswordCallbackURL = *in.PasswordCallbackURL
+	}
+	if in.AllowPlainPKCE != nil {
+		s.AllowPlainPKCE = *in.AllowPlainPKCE
+	}
 	return nil
 }
 
@@ -175,6 +217,7 @@ func (c *Core) UpdateService(ctx context.Context, p *Principal, id int64, in Ser
 	if err := p.authorize(id, PermServicesWrite); err != nil {
 		return nil, err
 	}
+	defer c.cache.forgetService(id)
 	return c.store.UpdateService(ctx, id, func(s *Service) error {
 		if err := in.apply(s); err != nil {
 			return err
@@ -190,6 +233,7 @@ func (c *Core) DeleteService(ctx context.Context, p *Principal, id int64) error 
 	if err := p.authorizeOrg(PermServicesWrite); err != nil {
 		return err
 	}
+	defer c.cache.forgetAll()
 	return c.store.DeleteService(ctx, id)
 }
 

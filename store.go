@@ -68,6 +68,36 @@ type Store interface {
 	// their scopes, first and last creation time, count. Ordered by the last
 	// creation time, newest first.
 	ListSubjectGrants(ctx context.Context, serviceID int64, subject string, now time.Time) ([]*ClientGrant, error)
+
+	// RotateRefreshToken finds the token whose refresh hash is old, calls
+	// update on it, writes it, and records retired (with TokenID set to the
+	// token's id) — all in one transaction, so that of many concurrent calls
+	// with the same old hash exactly one finds it. ENOTFOUND if no token
+	// holds old as its refresh hash (never issued, or already rotated).
+	RotateRefreshToken(ctx context.Context, old Hash, retired RetiredRefresh, update func(*Token) error) (*Token, error)
+	// GetRetiredRefresh returns what RotateRefreshToken recorded for h.
+	GetRetiredRefresh(ctx context.Context, h Hash) (*RetiredRefresh, error)
+
+	// CreateAuthorizationCode stores a code; ECONFLICT (Field "code") if
+	// its hash exists.
+	CreateAuthorizationCode(ctx context.Context, code *AuthorizationCode) error
+	// RedeemAuthorizationCode marks the code with hash h used at at and
+	// stores the token mint returns (setting its ID and the code's
+	// TokenID), in one transaction. If mint fails, nothing is written and
+	// its error is returned. A code used before is returned as it is
+	// (UsedAt, TokenID set) with an ECONFLICT error, and nothing is written.
+	// ENOTFOUND for an unknown code.
+	RedeemAuthorizationCode(ctx context.Context, h Hash, at time.Time, mint func(*AuthorizationCode) (*Token, error)) (*AuthorizationCode, *Token, error)
+
+	// CreateUser stores u and sets u.ID; ECONFLICT (Field "username") if
+	// the service has a user of that name.
+	CreateUser(ctx context.Context, u *User) error
+	GetUser(ctx context.Context, serviceID int64, username string) (*User, error)
+	// ListUsers returns up to limit users of a service with ids above
+	// afterID, ordered by id.
+	ListUsers(ctx context.Context, serviceID, afterID int64, limit int) ([]*User, error)
+	UpdateUser(ctx context.Context, serviceID int64, username string, update func(*User) error) (*User, error)
+	DeleteUser(ctx context.Context, serviceID int64, username string) error
 }
 
 // ClientFilter selects a page of a service's clients.

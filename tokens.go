@@ -64,8 +64,25 @@ func (c *Core) CreateToken(ctx context.Context, p *Principal, sid int64, in Toke
 }
 
 // issue applies every rule a new token must meet and stores it. All the
-// surfaces that mint tokens go through here.
+// surfaces that mint tokens go through here (or through prepare, when the
+// store saves the token in a transaction of its own).
 func (c *Core) issue(ctx context.Context, svc *Service, cl *Client, in TokenInput) (*IssuedToken, error) {
+	issued, err := c.prepare(svc, cl, in)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.store.CreateToken(ctx, issued.Token); err != nil {
+		var e *Error
+		if errors.As(err, &e) && e.Code == ECONFLICT {
+			return nil, &Error{Code: ECONFLICT, Field: e.Field, Message: "a token with this value already exists"}
+		}
+		return nil, err
+	}
+	return issued, nil
+}
+
+// prepare builds a token under every rule, without storing it.
+func (c *Core) prepare(svc *Service, cl *Client, in TokenInput) (*IssuedToken, error) {
 	if in.GrantType == "" {
 		return nil, Invalid("grant_type", "is required")
 	}
@@ -157,13 +174,6 @@ func (c *Core) issue(ctx context.Context, svc *Service, cl *Client, in TokenInpu
 	}
 	if withRefresh {
 		t.RefreshExpiresAt = now.Add(orDefault(in.RefreshTokenTTL, svc.RefreshTokenTTL))
-	}
-	if err := c.store.CreateToken(ctx, t); err != nil {
-		var e *Error
-		if errors.As(err, &e) && e.Code == ECONFLICT {
-			return nil, &Error{Code: ECONFLICT, Field: e.Field, Message: "a token with this value already exists"}
-		}
-		return nil, err
 	}
 	return issued, nil
 }

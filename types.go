@@ -83,8 +83,13 @@ type Service struct {
 	ScopesSupported     []string
 	GrantTypesSupported []GrantType
 	RefreshPolicy       RefreshPolicy
-	CreatedAt           time.Time
-	UpdatedAt           time.Time
+	// PasswordCallbackURL, when set, is where the password grant asks the
+	// host application to check a user; otherwise the built-in users table.
+	PasswordCallbackURL string
+	// AllowPlainPKCE lets codes use the "plain" PKCE method; S256 otherwise.
+	AllowPlainPKCE bool
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
 }
 
 // SupportsScope reports whether scope may appear in this service's tokens.
@@ -136,13 +141,15 @@ const (
 	PermServicesWrite    Permission = "services.write"
 	PermKeysRead         Permission = "keys.read"
 	PermKeysWrite        Permission = "keys.write"
+	PermUsersRead        Permission = "users.read"
+	PermUsersWrite       Permission = "users.write"
 )
 
 // Permissions lists every permission a key can carry.
 var Permissions = []Permission{
 	PermAll, PermTokensRead, PermTokensWrite, PermTokensIntrospect,
 	PermClientsRead, PermClientsWrite, PermServicesRead, PermServicesWrite,
-	PermKeysRead, PermKeysWrite,
+	PermKeysRead, PermKeysWrite, PermUsersRead, PermUsersWrite,
 }
 
 // Key is a management credential. A key with ServiceID 0 belongs to the
@@ -247,6 +254,18 @@ func (t *Token) EffectiveRefreshScopes() []string {
 		return t.RefreshScopes
 	}
 	return t.Scopes
+}
+
+// RetiredRefresh remembers a refresh token that rotation replaced, so that
+// presenting it again is recognised as reuse (or, within the service's
+// grace period, as a retry after a lost response).
+type RetiredRefresh struct {
+	Hash      Hash
+	TokenID   int64
+	RetiredAt time.Time
+	// Successor is the sealed successor token pair for the grace period
+	// (see seal.go); nil when the service has no grace period.
+	Successor []byte
 }
 
 // TokenStatus filters tokens by state.

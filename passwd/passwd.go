@@ -79,3 +79,12 @@ func Verify(encoded, password string) (bool, error) {
 	got := argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, uint32(len(want)))
 	return subtle.ConstantTimeCompare(got, want) == 1, nil
 }
+
+// Hasher adapts this package to tokend.PasswordHasher.
+type Hasher struct{ Params Params }
+
+// Hash returns the PHC string of password.
+func (h Hasher) Hash(password string) string { return Hash(password, h.Params) }
+
+// Verify reports whether password matches encoded.
+func (h Hasher) Verify(encoded, password string) (bool, error) { return Verify(encoded, password) }
