@@ -11,7 +11,7 @@ import (
 
 const serviceCols = `id, name, description, issuer, access_token_ttl, refresh_token_ttl,
 	scopes_supported, grant_types_supported, rotate_refresh, refresh_reuse_grace,
-	keep_refresh_expiry, created_at, updated_at`
+	keep_refresh_expiry, created_at, updated_at, password_callback_url, allow_plain_pkce`
 
 // rowScanner is satisfied by *sql.Row and *sql.Rows.
 type rowScanner interface{ Scan(dest ...any) error }
@@ -19,14 +19,14 @@ type rowScanner interface{ Scan(dest ...any) error }
 func scanService(r rowScanner) (*tokend.Service, error) {
 	var (
 		sv                          tokend.Service
-		name, desc, issuer          sql.NullString
+		name, desc, issuer, pwCB    sql.NullString
 		scopes, grants              sql.NullString
 		accessTTL, refreshTTL       int64
-		rotate, keep                bool
+		rotate, keep, plainPKCE     bool
 		grace, createdAt, updatedAt int64
 	)
 	err := r.Scan(&sv.ID, &name, &desc, &issuer, &accessTTL, &refreshTTL, &scopes, &grants,
-		&rotate, &grace, &keep, &createdAt, &updatedAt)
+		&rotate, &grace, &keep, &createdAt, &updatedAt, &pwCB, &plainPKCE)
 	if err != nil {
 		return nil, err
 	}
@@ -36,6 +36,7 @@ func scanService(r rowScanner) (*tokend.Service, error) {
 	sv.GrantTypesSupported = wordsOf[tokend.GrantType](grants)
 	sv.RefreshPolicy = tokend.RefreshPolicy{Rotate: rotate, ReuseGrace: time.Duration(grace), KeepExpiry: keep}
 	sv.CreatedAt, sv.UpdatedAt = timeOfMs(createdAt), timeOfMs(updatedAt)
+	sv.PasswordCallbackURL, sv.AllowPlainPKCE = pwCB.String, plainPKCE
 	return &sv, nil
 }
 
@@ -53,7 +54,7 @@ func serviceArgs(sv *tokend.Service) ([]any, error) {
 		text(sv.Name), text(sv.Description), text(sv.Issuer),
 		int64(sv.AccessTokenTTL), int64(sv.RefreshTokenTTL), scopes, grants,
 		boolInt(sv.RefreshPolicy.Rotate), int64(sv.RefreshPolicy.ReuseGrace), boolInt(sv.RefreshPolicy.KeepExpiry),
-		sv.CreatedAt.UnixMilli(), sv.UpdatedAt.UnixMilli(),
+		sv.CreatedAt.UnixMilli(), sv.UpdatedAt.UnixMilli(), text(sv.PasswordCallbackURL), boolInt(sv.AllowPlainPKCE),
 	}, nil
 }
 
@@ -69,7 +70,7 @@ func (s *Store) CreateService(ctx context.Context, sv *tokend.Service) error {
 	}
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO services (`+serviceCols+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, append([]any{id}, args...)...)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, append([]any{id}, args...)...)
 		if err != nil {
 			return err
 		}
@@ -139,7 +140,8 @@ func (s *Store) UpdateService(ctx context.Context, id int64, update func(*tokend
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE services SET name = ?, description = ?, issuer = ?,
 			access_token_ttl = ?, refresh_token_ttl = ?, scopes_supported = ?, grant_types_supported = ?,
-			rotate_refresh = ?, refresh_reuse_grace = ?, keep_refresh_expiry = ?, created_at = ?, updated_at = ?
+			rotate_refresh = ?, refresh_reuse_grace = ?, keep_refresh_expiry = ?, created_at = ?, updated_at = ?,
+			password_callback_url = ?, allow_plain_pkce = ?
 			WHERE id = ?`, append(args, id)...)
 		return err
 	})
@@ -155,7 +157,11 @@ func (s *Store) UpdateService(ctx context.Context, id int64, update func(*tokend
 func (s *Store) DeleteService(ctx context.Context, id int64) error {
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		for _, q := range []string{
+			// History first: it finds its rows through the tokens.
+			`DELETE FROM refresh_history WHERE token_id IN (SELECT id FROM tokens WHERE service_id = ?)`,
 			`DELETE FROM tokens WHERE service_id = ?`,
+			`DELETE FROM authorization_codes WHERE service_id = ?`,
+			`DELETE FROM users WHERE service_id = ?`,
 			`DELETE FROM keys WHERE service_id = ?`,
 			`DELETE FROM clients WHERE service_id = ?`,
 		} {

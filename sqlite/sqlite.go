@@ -359,14 +359,17 @@ func (s *Store) fail(ctx context.Context, err error) error {
 // conflictFields maps SQLite's "UNIQUE constraint failed: table.column"
 // to the field the Store contract names.
 var conflictFields = map[string]string{
-	"services.id":         "id",
-	"clients.id":          "id",
-	"clients.client_id":   "client_id",
-	"keys.hash":           "key",
-	"keys.id":             "id",
-	"tokens.access_hash":  "access_token",
-	"tokens.refresh_hash": "refresh_token",
-	"tokens.id":           "id",
+	"services.id":              "id",
+	"clients.id":               "id",
+	"clients.client_id":        "client_id",
+	"keys.hash":                "key",
+	"keys.id":                  "id",
+	"tokens.access_hash":       "access_token",
+	"tokens.refresh_hash":      "refresh_token",
+	"tokens.id":                "id",
+	"authorization_codes.hash": "code",
+	"users.username":           "username",
+	"users.id":                 "id",
 }
 
 func conflict(msg string) error {

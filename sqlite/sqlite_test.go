@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -47,19 +48,26 @@ func TestQueryPlans(t *testing.T) {
 	}
 	cursor := &tokend.Cursor{Value: 1, ID: 1}
 	type query struct {
-		name string
-		sql  string
-		args []any
+		name  string
+		table string
+		sql   string
+		args  []any
 	}
 	var cases []query
 	add := func(name string, f tokend.TokenFilter) {
 		q, args := list(f)
-		cases = append(cases, query{name, q, args})
+		cases = append(cases, query{name, "tokens", q, args})
 	}
 	h := make([]byte, 32)
 	cases = append(cases,
-		query{"ByAccessHash", selectToken + " WHERE access_hash = ?", []any{h}},
-		query{"ByRefreshHash", selectToken + " WHERE refresh_hash = ?", []any{h}},
+		query{"ByAccessHash", "tokens", selectToken + " WHERE access_hash = ?", []any{h}},
+		query{"ByRefreshHash", "tokens", selectToken + " WHERE refresh_hash = ?", []any{h}},
+		// Every refresh with a rotated-away value, and every code redemption.
+		query{"RetiredByHash", "refresh_history", selectRetired, []any{h}},
+		query{"CodeByHash", "authorization_codes", selectCode, []any{h}},
+		// Every password grant without a callback.
+		query{"UserByName", "users", selectUser, []any{1, "alice"}},
+		query{"UsersPage", "users", listUsers, []any{1, 0, 50}},
 	)
 	for _, status := range []tokend.TokenStatus{tokend.StatusActive, tokend.StatusAll, tokend.StatusRevoked} {
 		for _, desc := range []bool{false, true} {
@@ -73,7 +81,7 @@ func TestQueryPlans(t *testing.T) {
 	}
 	check := func(t *testing.T) {
 		for _, c := range cases {
-			checkPlan(t, s, c.name, c.sql, c.args)
+			checkPlan(t, s, c.name, c.table, c.sql, c.args)
 		}
 	}
 	t.Run("Empty", check)
@@ -86,9 +94,9 @@ func TestQueryPlans(t *testing.T) {
 	t.Run("Analyzed", check)
 }
 
-// checkPlan fails unless SQLite answers query by searching an index and
-// reading it in the wanted order.
-func checkPlan(t *testing.T, s *Store, name, query string, args []any) {
+// checkPlan fails unless SQLite answers query by searching an index of table
+// and reading it in the wanted order.
+func checkPlan(t *testing.T, s *Store, name, table, query string, args []any) {
 	t.Helper()
 	rows, err := s.read.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+query, args...)
 	if err != nil {
@@ -106,7 +114,7 @@ func checkPlan(t *testing.T, s *Store, name, query string, args []any) {
 	}
 	text := strings.Join(plan, "; ")
 	t.Logf("%s: %s", name, text)
-	if strings.Contains(text, "SCAN tokens") || !strings.Contains(text, "SEARCH tokens USING") ||
+	if strings.Contains(text, "SCAN ") || !strings.Contains(text, "SEARCH "+table+" USING") ||
 		strings.Contains(text, "TEMP B-TREE") {
 		t.Errorf("%s: plan %q reads the table or sorts; want an index search in order", name, text)
 	}
@@ -254,5 +262,81 @@ func TestPragmas(t *testing.T) {
 	}
 	if _, err := s.read.Exec("DELETE FROM tokens"); err == nil {
 		t.Error("a read connection could write")
+	}
+}
+
+// TestUpgradeFromFirstSchema opens a database that only has migration 0001,
+// as deployed before the OAuth endpoints, and checks that its data survives
+// the upgrade and that its services read with the new fields unset.
+func TestUpgradeFromFirstSchema(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "tokend.db")
+	db, err := sql.Open("sqlite", dsn(path, true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := migrations.ReadFile("migrations/0001_init.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)`,
+		string(first),
+		`INSERT INTO schema_migrations VALUES (1, 0)`,
+		`INSERT INTO services (id, name, access_token_ttl, refresh_token_ttl, rotate_refresh, refresh_reuse_grace,
+			keep_refresh_expiry, created_at, updated_at) VALUES (7, 'old', 1, 2, 1, 0, 0, 10, 20)`,
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s, err := Open(t.Context(), path)
+	if err != nil {
+		t.Fatalf("Open of a version 1 database: %v", err)
+	}
+	defer s.Close()
+	if v, err := s.SchemaVersion(t.Context()); err != nil || v != 2 {
+		t.Fatalf("SchemaVersion = %d, %v; want 2", v, err)
+	}
+	got, err := s.GetService(t.Context(), 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Name != "old" || !got.RefreshPolicy.Rotate || got.PasswordCallbackURL != "" || got.AllowPlainPKCE {
+		t.Fatalf("upgraded service = %+v", got)
+	}
+	u := &tokend.User{ServiceID: 7, Username: "alice", CreatedAt: time.UnixMilli(1), UpdatedAt: time.UnixMilli(1)}
+	if err := s.CreateUser(t.Context(), u); err != nil {
+		t.Fatalf("the new tables are not usable: %v", err)
+	}
+}
+
+// An update that keeps the old refresh hash would leave a value both
+// usable and recorded as retired, and let a concurrent rotation find it
+// too; the store refuses it rather than trust every caller.
+func TestRotationMustReplaceTheRefreshToken(t *testing.T) {
+	s := mustOpen(t)
+	ctx := t.Context()
+	if err := s.CreateService(ctx, &tokend.Service{ID: 1, CreatedAt: time.UnixMilli(1), UpdatedAt: time.UnixMilli(1)}); err != nil {
+		t.Fatal(err)
+	}
+	tok := &tokend.Token{ServiceID: 1, ClientID: 1, GrantType: tokend.GrantPassword, AccessHash: tokend.Hash{1},
+		RefreshHash: tokend.Hash{2}, CreatedAt: time.UnixMilli(1), AccessExpiresAt: time.UnixMilli(2), RefreshExpiresAt: time.UnixMilli(3)}
+	if err := s.CreateToken(ctx, tok); err != nil {
+		t.Fatal(err)
+	}
+	_, err := s.RotateRefreshToken(ctx, tok.RefreshHash, tokend.RetiredRefresh{RetiredAt: time.UnixMilli(5)},
+		func(t *tokend.Token) error { t.AccessHash = tokend.Hash{3}; return nil })
+	if tokend.ErrorCode(err) != tokend.EINVALID {
+		t.Fatalf("rotation keeping the refresh hash: %v, want %s", err, tokend.EINVALID)
+	}
+	if _, err := s.GetRetiredRefresh(ctx, tok.RefreshHash); tokend.ErrorCode(err) != tokend.ENOTFOUND {
+		t.Fatalf("history written for a refused rotation: %v", err)
+	}
+	if got, err := s.GetTokenByAccessHash(ctx, tok.AccessHash); err != nil || got.ID != tok.ID {
+		t.Fatalf("the refused rotation changed the token: %v", err)
 	}
 }

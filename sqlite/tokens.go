@@ -226,20 +226,7 @@ func (s *Store) UpdateToken(ctx context.Context, id int64, update func(*tokend.T
 		if t, err = s.getToken(ctx, tx, id); err != nil {
 			return err
 		}
-		serviceID := t.ServiceID
-		if err := runUpdate(update, t); err != nil {
-			return err
-		}
-		t.ID, t.ServiceID = id, serviceID // identity is not the update's to change
-		if t.GrantID == 0 {
-			t.GrantID = id
-		}
-		args, err := tokenArgs(t)
-		if err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, updateTokenSQL, append(args[1:], id)...)
-		return err
+		return s.updateToken(ctx, tx, t, update)
 	})
 	if err != nil {
 		return nil, err
@@ -247,8 +234,30 @@ func (s *Store) UpdateToken(ctx context.Context, id int64, update func(*tokend.T
 	return t, nil
 }
 
+// updateToken runs update on t, as read in tx, and writes the result back.
+func (s *Store) updateToken(ctx context.Context, tx *sql.Tx, t *tokend.Token, update func(*tokend.Token) error) error {
+	id, serviceID := t.ID, t.ServiceID
+	if err := runUpdate(update, t); err != nil {
+		return err
+	}
+	t.ID, t.ServiceID = id, serviceID // identity is not the update's to change
+	if t.GrantID == 0 {
+		t.GrantID = id
+	}
+	args, err := tokenArgs(t)
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, updateTokenSQL, append(args[1:], id)...)
+	return err
+}
+
 func (s *Store) DeleteToken(ctx context.Context, id int64) error {
 	return s.inTx(ctx, func(tx *sql.Tx) error {
+		// A retired refresh token of a deleted record is just unknown.
+		if _, err := tx.ExecContext(ctx, `DELETE FROM refresh_history WHERE token_id = ?`, id); err != nil {
+			return err
+		}
 		return mustAffect(tx.ExecContext(ctx, `DELETE FROM tokens WHERE id = ?`, id))("token")
 	})
 }

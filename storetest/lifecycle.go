@@ -227,6 +227,23 @@ func testDeleteService(t *testing.T, s tokend.Store) {
 	for _, k := range []*tokend.Key{key, keptKey, orgKey} {
 		mustNoErr(t, s.CreateKey(t.Context(), k), "CreateKey")
 	}
+	code, keptCode := fullCode(gone.ID, c.ID), fullCode(kept.ID, keptClient.ID)
+	for _, cd := range []*tokend.AuthorizationCode{code, keptCode} {
+		mustNoErr(t, s.CreateAuthorizationCode(t.Context(), cd), "CreateAuthorizationCode")
+	}
+	mustUser(t, s, gone.ID, "alice")
+	keptUser := mustUser(t, s, kept.ID, "alice")
+	// retire rotates a token's refresh token and returns the retired hash.
+	retire := func(tok *tokend.Token) tokend.Hash {
+		old := tok.RefreshHash
+		_, err := s.RotateRefreshToken(t.Context(), old, tokend.RetiredRefresh{Hash: old, RetiredAt: t0},
+			func(cur *tokend.Token) error { cur.RefreshHash = newHash(); return nil })
+		mustNoErr(t, err, "RotateRefreshToken")
+		return old
+	}
+	retired := retire(tok)
+	keptRetired := retire(keptTok)
+	keptTok = mustGetToken(t, s, keptTok.ID)
 
 	mustNoErr(t, s.DeleteService(t.Context(), gone.ID), "DeleteService")
 
@@ -241,6 +258,15 @@ func testDeleteService(t *testing.T, s tokend.Store) {
 		wantCode(t, err, tokend.ENOTFOUND, "")
 		_, err = s.GetKeyByHash(t.Context(), key.Hash)
 		wantCode(t, err, tokend.ENOTFOUND, "")
+		_, err = s.GetRetiredRefresh(t.Context(), retired)
+		wantCode(t, err, tokend.ENOTFOUND, "")
+		_, _, err = s.RedeemAuthorizationCode(t.Context(), code.Hash, t0, func(*tokend.AuthorizationCode) (*tokend.Token, error) {
+			t.Error("mint called for a code of a deleted service")
+			return nil, errAbort
+		})
+		wantCode(t, err, tokend.ENOTFOUND, "")
+		_, err = s.GetUser(t.Context(), gone.ID, "alice")
+		wantCode(t, err, tokend.ENOTFOUND, "")
 	})
 	t.Run("OtherServicesAndOrganizationKeysStay", func(t *testing.T) {
 		got, err := s.ListServices(t.Context())
@@ -253,12 +279,35 @@ func testDeleteService(t *testing.T, s tokend.Store) {
 		keys, err := s.ListKeys(t.Context(), -1)
 		mustNoErr(t, err, "ListKeys")
 		mustEqual(t, "keys", keys, sortedByID(keptKey, orgKey))
+		gotUser, err := s.GetUser(t.Context(), kept.ID, "alice")
+		mustNoErr(t, err, "GetUser")
+		mustEqual(t, "user", gotUser, keptUser)
+		r, err := s.GetRetiredRefresh(t.Context(), keptRetired)
+		mustNoErr(t, err, "GetRetiredRefresh")
+		mustEqual(t, "retired", r, &tokend.RetiredRefresh{Hash: keptRetired, TokenID: keptTok.ID, RetiredAt: t0})
+		_, _, err = s.RedeemAuthorizationCode(t.Context(), keptCode.Hash, t0, func(c *tokend.AuthorizationCode) (*tokend.Token, error) {
+			mustEqual(t, "code", c, keptCode)
+			return nil, errAbort
+		})
+		if err != errAbort {
+			t.Fatalf("redeeming the kept service's code: %v, want mint's error", err)
+		}
 	})
+	// Why codes and users must go with their service, though the contract
+	// names only clients, keys and tokens: its id can be taken again, and
+	// the new service must not inherit them.
 	t.Run("IDCanBeReused", func(t *testing.T) {
 		again := mustService(t, s, gone.ID)
 		got, err := s.GetService(t.Context(), gone.ID)
 		mustNoErr(t, err, "GetService")
 		mustEqual(t, "service", got, again)
+		_, err = s.GetUser(t.Context(), gone.ID, "alice")
+		wantCode(t, err, tokend.ENOTFOUND, "")
+		users, err := s.ListUsers(t.Context(), gone.ID, 0, 10)
+		mustNoErr(t, err, "ListUsers")
+		if len(users) != 0 {
+			t.Fatalf("the new service has %d users of the deleted one", len(users))
+		}
 	})
 }
 

@@ -46,6 +46,9 @@ func RunTests(t *testing.T, newStore func(t *testing.T) tokend.Store) {
 		{"DeleteService", testDeleteService},
 		{"SubjectGrants", testSubjectGrants},
 		{"Concurrency", testConcurrency},
+		{"Rotation", testRotation},
+		{"AuthorizationCodes", testCodes},
+		{"Users", testUsers},
 		{"Context", testContext},
 	}
 	for _, g := range groups {
@@ -175,6 +178,8 @@ func mustService(tb testing.TB, s tokend.Store, id int64) *tokend.Service {
 		ScopesSupported:     []string{"openid", "profile", "email", "read", "read:all"},
 		GrantTypesSupported: []tokend.GrantType{tokend.GrantAuthorizationCode, tokend.GrantRefreshToken, tokend.GrantClientCredentials},
 		RefreshPolicy:       tokend.RefreshPolicy{Rotate: true, ReuseGrace: 30 * time.Second, KeepExpiry: true},
+		PasswordCallbackURL: fmt.Sprintf("https://app.example/%d/check password", id),
+		AllowPlainPKCE:      true,
 		CreatedAt:           t0,
 		UpdatedAt:           t0.Add(time.Second),
 	}
