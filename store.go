@@ -18,6 +18,7 @@ import (
 //     EUNAVAILABLE (wrapping the cause), so callers can answer 503.
 //   - Update functions run inside the backend's transaction, see the current
 //     record and may return an error to abort; nothing is written then.
+//     They must not call the Store: a backend with one writer would deadlock.
 //   - Times are stored with millisecond precision; the core truncates them
 //     before they reach the store, so what is read equals what was written.
 type Store interface {
@@ -26,7 +27,9 @@ type Store interface {
 	// ListServices returns every service ordered by id.
 	ListServices(ctx context.Context) ([]*Service, error)
 	UpdateService(ctx context.Context, id int64, update func(*Service) error) (*Service, error)
-	// DeleteService removes the service with its clients, keys and tokens.
+	// DeleteService removes the service with everything it owns: clients,
+	// keys, tokens and their retired refresh tokens, authorization codes
+	// and users.
 	DeleteService(ctx context.Context, id int64) error
 
 	CreateClient(ctx context.Context, c *Client) error
@@ -59,6 +62,7 @@ type Store interface {
 	GetTokenByRefreshHash(ctx context.Context, h Hash) (*Token, error)
 	ListTokens(ctx context.Context, f TokenFilter) (*TokenPage, error)
 	UpdateToken(ctx context.Context, id int64, update func(*Token) error) (*Token, error)
+	// DeleteToken removes the token and its retired refresh tokens.
 	DeleteToken(ctx context.Context, id int64) error
 	// RevokeTokens marks every token that matches f and is not yet revoked as
 	// revoked, and returns how many it marked.
