@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tokend/tokend"
+	"github.com/tokend/tokend/passwd"
 	"github.com/tokend/tokend/sqlite"
 )
 
@@ -32,11 +33,12 @@ func (c *clock) Advance(d time.Duration) {
 }
 
 type fixture struct {
-	core  *tokend.Core
-	clock *clock
-	org   *tokend.Principal // every permission, every service
-	svc   *tokend.Service
-	cl    *tokend.Client // confidential, all default grants, scopes read write
+	core   *tokend.Core
+	clock  *clock
+	org    *tokend.Principal // every permission, every service
+	svc    *tokend.Service
+	cl     *tokend.Client // confidential, all the service's grants, scopes read write
+	secret string         // cl's client secret
 }
 
 func ptr[T any](v T) *T { return &v }
@@ -54,7 +56,10 @@ func MustFixture(tb testing.TB) *fixture {
 	}
 	tb.Cleanup(func() { store.Close() })
 	clk := &clock{now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
-	core := tokend.New(store, tokend.Config{BaseURL: "https://auth.example.com/", Now: clk.Now})
+	core := tokend.New(store, tokend.Config{
+		BaseURL: "https://auth.example.com/", Now: clk.Now,
+		Passwords: passwd.Hasher{Params: passwd.Params{Memory: 64, Time: 1, Threads: 1}}, // fast: tests, not security
+	})
 	raw, err := core.Bootstrap(ctx, "")
 	if err != nil {
 		tb.Fatal(err)
@@ -74,13 +79,13 @@ func MustFixture(tb testing.TB) *fixture {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	cl, _, err := core.CreateClient(ctx, org, svc.ID, tokend.ClientInput{
-		Name: ptr("app"), Scopes: &[]string{"read", "write"},
+	cl, secret, err := core.CreateClient(ctx, org, svc.ID, tokend.ClientInput{
+		Name: ptr("app"), Scopes: &[]string{"read", "write"}, RedirectURIs: &[]string{redirect},
 	})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return &fixture{core: core, clock: clk, org: org, svc: svc, cl: cl}
+	return &fixture{core: core, clock: clk, org: org, svc: svc, cl: cl, secret: secret}
 }
 
 // MustIssue mints a token for subject with the given scopes.

@@ -4,15 +4,12 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/tokend/tokend"
-	"github.com/tokend/tokend/passwd"
-	"github.com/tokend/tokend/sqlite"
 )
 
 // oauthFixture is a service with every grant tokend's token endpoint
@@ -28,47 +25,14 @@ const redirect = "https://app.example/cb"
 
 func MustOAuthFixture(tb testing.TB) *oauthFixture {
 	tb.Helper()
-	ctx := context.Background()
-	store, err := sqlite.Open(ctx, filepath.Join(tb.TempDir(), "oauth.db"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { store.Close() })
-	clk := &clock{now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
-	core := tokend.New(store, tokend.Config{
-		BaseURL: "https://auth.example.com", Now: clk.Now,
-		Passwords: passwd.Hasher{Params: passwd.Params{Memory: 64, Time: 1, Threads: 1}},
-	})
-	raw, err := core.Bootstrap(ctx, "")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	org, err := core.AuthenticateKey(ctx, raw)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	svc, err := core.CreateService(ctx, org, tokend.ServiceInput{
-		Name:            ptr("api"),
-		ScopesSupported: &[]string{"read", "write", "admin"},
-		GrantTypesSupported: &[]tokend.GrantType{tokend.GrantAuthorizationCode, tokend.GrantClientCredentials,
-			tokend.GrantRefreshToken, tokend.GrantPassword},
-	})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	conf, secret, err := core.CreateClient(ctx, org, svc.ID, tokend.ClientInput{
-		Name: ptr("backend"), Scopes: &[]string{"read", "write"}, RedirectURIs: &[]string{redirect},
-	})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	pub, _, err := core.CreateClient(ctx, org, svc.ID, tokend.ClientInput{
+	f := MustFixture(tb)
+	pub, _, err := f.core.CreateClient(context.Background(), f.org, f.svc.ID, tokend.ClientInput{
 		Name: ptr("spa"), Type: ptr(tokend.ClientPublic), RedirectURIs: &[]string{redirect},
 	})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return &oauthFixture{fixture: &fixture{core: core, clock: clk, org: org, svc: svc, cl: conf}, conf: conf, confSecret: secret, pub: pub}
+	return &oauthFixture{fixture: f, conf: f.cl, confSecret: f.secret, pub: pub}
 }
 
 func (f *oauthFixture) exchange(tb testing.TB, cl *tokend.Client, req tokend.TokenRequest) (*tokend.IssuedToken, error) {
