@@ -68,6 +68,14 @@ func (a *API) Register(mux *http.ServeMux) {
 	a.route(mux, "DELETE /v1/services/{sid}/tokens/{id}", a.deleteToken)
 	a.route(mux, "POST /v1/services/{sid}/tokens/{id}/revoke", a.revokeToken)
 
+	a.route(mux, "POST /v1/services/{sid}/authorization-codes", a.createCode)
+
+	a.route(mux, "POST /v1/services/{sid}/users", a.createUser)
+	a.route(mux, "GET /v1/services/{sid}/users", a.listUsers, "page_size", "page_token")
+	a.route(mux, "GET /v1/services/{sid}/users/{username}", a.getUser)
+	a.route(mux, "PATCH /v1/services/{sid}/users/{username}", a.updateUser)
+	a.route(mux, "DELETE /v1/services/{sid}/users/{username}", a.deleteUser)
+
 	a.route(mux, "GET /v1/services/{sid}/subjects/{subject}/grants", a.listGrants)
 	a.route(mux, "DELETE /v1/services/{sid}/subjects/{subject}/grants/{client}", a.revokeGrant)
 }
@@ -113,9 +121,13 @@ func (a *API) health(w http.ResponseWriter, r *http.Request) error {
 	return httpx.WriteJSON(w, http.StatusOK, wire.Health{Status: "ok"})
 }
 
-// statuses is the one table from domain codes to HTTP statuses.
+// statuses is the one table from domain codes to HTTP statuses. EGRANT and
+// EUNSUPPORTED come from the OAuth side of the core; should one reach the
+// management API, it is still the caller's request that is at fault.
 var statuses = map[string]int{
 	tokend.EINVALID:      http.StatusBadRequest,
+	tokend.EGRANT:        http.StatusBadRequest,
+	tokend.EUNSUPPORTED:  http.StatusBadRequest,
 	tokend.EUNAUTHORIZED: http.StatusUnauthorized,
 	tokend.EFORBIDDEN:    http.StatusForbidden,
 	tokend.ENOTFOUND:     http.StatusNotFound,

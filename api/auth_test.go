@@ -71,6 +71,11 @@ func TestPermissionMatrix(t *testing.T) {
 		}
 	}
 
+	MustUser(t, e, a.ID, wire.UserInput{Username: "matrix"})
+	MustUser(t, e, b.ID, wire.UserInput{Username: "matrix"}) // B's own "matrix" must not answer for A's
+	seq := 0
+	freshName := func() string { seq++; return fmt.Sprint("user-", seq) }
+
 	token := func(tb testing.TB) wire.Token { return f.mint(tb, wire.TokenInput{Subject: "matrix"}) }
 	fixed := func(method, path string, body any) func(testing.TB) request {
 		return func(testing.TB) request { return request{method, path, body} }
@@ -135,6 +140,19 @@ func TestPermissionMatrix(t *testing.T) {
 		{"RevokeTokens", tokend.PermTokensWrite, fixed("POST", sa+"/tokens/revoke", wire.RevokeRequest{Subject: ptr("matrix")}), scoped(200)},
 		{"ListGrants", tokend.PermTokensRead, fixed("GET", sa+"/subjects/matrix/grants", nil), scoped(200)},
 		{"RevokeGrant", tokend.PermTokensWrite, fixed("DELETE", sa+"/subjects/matrix/grants/web-app", nil), scoped(200)},
+
+		{"CreateCode", tokend.PermTokensWrite, fixed("POST", sa+"/authorization-codes", wire.CodeInput{Client: "web-app", Subject: "m", RedirectURI: webRedirect}), scoped(201)},
+
+		{"CreateUser", tokend.PermUsersWrite, func(tb testing.TB) request {
+			return request{"POST", sa + "/users", wire.UserInput{Username: freshName(), Password: ptr("long enough password")}}
+		}, scoped(201)},
+		{"ListUsers", tokend.PermUsersRead, fixed("GET", sa+"/users", nil), scoped(200)},
+		{"GetUser", tokend.PermUsersRead, fixed("GET", sa+"/users/matrix", nil), scoped(200)},
+		{"UpdateUser", tokend.PermUsersWrite, fixed("PATCH", sa+"/users/matrix", wire.UserInput{Roles: &[]string{"r"}}), scoped(200)},
+		{"DeleteUser", tokend.PermUsersWrite, func(tb testing.TB) request {
+			u := MustUser(tb, e, a.ID, wire.UserInput{Username: freshName()})
+			return request{"DELETE", sa + "/users/" + u.Username, nil}
+		}, scoped(204)},
 		{"Healthz", tokend.PermServicesRead, fixed("GET", "/healthz", nil), [nCallers]int{200, 200, 200, 200, 200, 200, 200, 200}},
 	}
 	for _, rt := range routes {

@@ -25,6 +25,23 @@ func TestBadInput(t *testing.T) {
 	// A client that may not use PASSWORD, though the service supports it.
 	MustClient(t, e, e.root, f.svc.ID, wire.ClientInput{Name: ptr("narrow"), ClientID: ptr("narrow-app"), GrantTypes: &[]string{"AUTHORIZATION_CODE"}, Scopes: &[]string{"openid"}})
 
+	// Clients for the code rules: a public one (PKCE required) and one
+	// without the authorization code grant.
+	MustClient(t, e, e.root, f.svc.ID, wire.ClientInput{Name: ptr("mobile"), ClientID: ptr("mobile-app"), Type: ptr("PUBLIC"), RedirectURIs: &[]string{webRedirect}})
+	MustClient(t, e, e.root, f.svc.ID, wire.ClientInput{Name: ptr("machine"), ClientID: ptr("machine-app"), GrantTypes: &[]string{"CLIENT_CREDENTIALS"}, RedirectURIs: &[]string{webRedirect}})
+	MustUser(t, e, f.svc.ID, wire.UserInput{Username: "carol"})
+	codes, users := sa+"/authorization-codes", sa+"/users"
+	code := func(mod func(*wire.CodeInput)) wire.CodeInput {
+		in := wire.CodeInput{Client: "web-app", Subject: "alice", Scopes: []string{"photos.read"}, RedirectURI: webRedirect, CodeChallenge: s256(verifier)}
+		mod(&in)
+		return in
+	}
+	user := func(mod func(*wire.UserInput)) wire.UserInput {
+		in := wire.UserInput{Username: "dave", Password: ptr("long enough password")}
+		mod(&in)
+		return in
+	}
+
 	mint := func(mod func(*wire.TokenInput)) wire.TokenInput {
 		in := wire.TokenInput{Client: "web-app", GrantType: "AUTHORIZATION_CODE", Subject: "alice", Scopes: []string{"photos.read"}}
 		mod(&in)
@@ -131,6 +148,54 @@ func TestBadInput(t *testing.T) {
 		{"RevokeNegativeID", "POST", f.base + "/revoke", wire.RevokeRequest{ID: -4}, "id"},
 		{"RevokeEmptySubject", "POST", f.base + "/revoke", wire.RevokeRequest{Subject: ptr("")}, "subject"},
 		{"RevokeOneUnknownField", "POST", tokPath + "/revoke", `{"reason":"x","subject":"alice"}`, "subject"},
+		{"RevokeOneReasonWrongType", "POST", tokPath + "/revoke", `{"reason":5}`, "reason"},
+		{"ServiceBadCallbackURL", "PATCH", sa, wire.ServiceInput{PasswordCallbackURL: ptr("ftp://host/check")}, "password_callback_url"},
+		{"ServiceCallbackNotAbsolute", "POST", "/v1/services", wire.ServiceInput{Name: ptr("x"), PasswordCallbackURL: ptr("/check")}, "password_callback_url"},
+		{"ServicePlainPKCEWrongType", "PATCH", sa, `{"allow_plain_pkce":"yes"}`, "allow_plain_pkce"},
+
+		// Authorization codes.
+		{"CodeMissingClient", "POST", codes, code(func(in *wire.CodeInput) { in.Client = "" }), "client"},
+		{"CodeClientWithoutGrant", "POST", codes, code(func(in *wire.CodeInput) { in.Client = "machine-app" }), "client"},
+		{"CodeMissingSubject", "POST", codes, code(func(in *wire.CodeInput) { in.Subject = "" }), "subject"},
+		{"CodeSubjectNonASCII", "POST", codes, code(func(in *wire.CodeInput) { in.Subject = "jöhn" }), "subject"},
+		{"CodeScopeNotSupported", "POST", codes, code(func(in *wire.CodeInput) { in.Scopes = []string{"photos.delete"} }), "scopes"},
+		{"CodeMissingRedirect", "POST", codes, code(func(in *wire.CodeInput) { in.RedirectURI = "" }), "redirect_uri"},
+		{"CodeUnregisteredRedirect", "POST", codes, code(func(in *wire.CodeInput) { in.RedirectURI = webRedirect + "/evil" }), "redirect_uri"},
+		{"CodeBadChallenge", "POST", codes, code(func(in *wire.CodeInput) { in.CodeChallenge = "too-short" }), "code_challenge"},
+		{"CodeMethodWithoutChallenge", "POST", codes, code(func(in *wire.CodeInput) { in.CodeChallenge, in.CodeChallengeMethod = "", "S256" }), "code_challenge"},
+		{"CodeUnknownMethod", "POST", codes, code(func(in *wire.CodeInput) { in.CodeChallengeMethod = "S512" }), "code_challenge_method"},
+		{"CodePlainNotAllowed", "POST", codes, code(func(in *wire.CodeInput) { in.CodeChallenge, in.CodeChallengeMethod = verifier, "plain" }), "code_challenge_method"},
+		{"CodePublicWithoutPKCE", "POST", codes, code(func(in *wire.CodeInput) { in.Client, in.CodeChallenge = "mobile-app", "" }), "code_challenge"},
+		{"CodeBadRoles", "POST", codes, code(func(in *wire.CodeInput) { in.Roles = []string{""} }), "roles"},
+		{"CodeBadAuthorizationDetails", "POST", codes, code(func(in *wire.CodeInput) { in.AuthorizationDetails = []byte(`{"type":"x"}`) }), "authorization_details"},
+		{"CodeBadAuthTime", "POST", codes, `{"client":"web-app","subject":"alice","redirect_uri":"` + webRedirect + `","auth_time":"yesterday"}`, "auth_time"},
+		{"CodeUnknownField", "POST", codes, `{"client":"web-app","subject":"alice","redirect_uri":"` + webRedirect + `","code":"tkc_mine"}`, "code"},
+		{"CodeEmptyBody", "POST", codes, "", "body"},
+
+		// Users.
+		{"UserMissingUsername", "POST", users, user(func(in *wire.UserInput) { in.Username = "" }), "username"},
+		{"UserUsernameNonASCII", "POST", users, user(func(in *wire.UserInput) { in.Username = "jöhn" }), "username"},
+		{"UserUsernameDotDot", "POST", users, user(func(in *wire.UserInput) { in.Username = ".." }), "username"},
+		{"UserUsernameTooLong", "POST", users, user(func(in *wire.UserInput) { in.Username = longSubject }), "username"},
+		{"UserMissingPassword", "POST", users, user(func(in *wire.UserInput) { in.Password = nil }), "password"},
+		{"UserShortPassword", "POST", users, user(func(in *wire.UserInput) { in.Password = ptr("short") }), "password"},
+		{"UserLongPassword", "POST", users, user(func(in *wire.UserInput) { in.Password = ptr(strings.Repeat("p", tokend.MaxPasswordLen+1)) }), "password"},
+		{"UserBadAccountID", "POST", users, user(func(in *wire.UserInput) { in.AccountID = ptr("acct 1") }), "account_id"},
+		{"UserBadRoles", "POST", users, user(func(in *wire.UserInput) { in.Roles = &[]string{""} }), "roles"},
+		{"UserPasswordWrongType", "POST", users, `{"username":"dave","password":12345678}`, "password"},
+		{"UserUnknownField", "POST", users, `{"username":"dave","password":"long enough password","pasword":"x"}`, "pasword"},
+		{"UserPasswordHashField", "POST", users, `{"username":"dave","password_hash":"$argon2id$v=19$m=64,t=1,p=1$c2FsdA$a2V5"}`, "password_hash"},
+		{"UserRename", "PATCH", users + "/carol", wire.UserInput{Username: "carla"}, "username"},
+		{"UserUpdateShortPassword", "PATCH", users + "/carol", wire.UserInput{Password: ptr("short")}, "password"},
+		{"UserUpdateBadRoles", "PATCH", users + "/carol", wire.UserInput{Roles: &[]string{"a b"}}, "roles"},
+		{"UserPageSizeZero", "GET", users + "?page_size=0", nil, "page_size"},
+		{"UserPageSizeTooBig", "GET", users + "?page_size=1001", nil, "page_size"},
+		{"UserPageSizeNotNumber", "GET", users + "?page_size=ten", nil, "page_size"},
+		{"UserPageToken", "GET", users + "?page_token=MTIz%3D", nil, "page_token"},
+		{"UserListUnknownParam", "GET", users + "?username=carol", nil, "username"},
+		{"UserGetQuery", "GET", users + "/carol?verbose=1", nil, "verbose"},
+		{"UserSidNotNumeric", "GET", "/v1/services/photos/users/carol", nil, "sid"},
+
 		{"GrantsSubjectNonASCII", "GET", sa + "/subjects/j%C3%B6hn/grants", nil, "subject"},
 	}
 	for _, tt := range tests {
@@ -156,6 +221,10 @@ func TestErrorTable(t *testing.T) {
 		headerVal string
 	}{
 		{tokend.Invalid("scopes", "bad scope"), 400, "invalid", "bad scope", "scopes", "", ""},
+		// The OAuth side's codes: should one reach the management API, the
+		// caller's request is at fault, not the server.
+		{tokend.Errorf(tokend.EGRANT, "the code expired"), 400, "invalid_grant", "the code expired", "", "", ""},
+		{tokend.Errorf(tokend.EUNSUPPORTED, "no such grant"), 400, "unsupported", "no such grant", "", "", ""},
 		{tokend.Errorf(tokend.EUNAUTHORIZED, "no key"), 401, "unauthorized", "no key", "", "WWW-Authenticate", `Bearer realm="tokend"`},
 		{tokend.Errorf(tokend.EFORBIDDEN, "nope"), 403, "forbidden", "nope", "", "", ""},
 		{tokend.NotFound("token"), 404, "not_found", "token not found", "", "", ""},

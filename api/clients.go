@@ -1,9 +1,7 @@
 package api
 
 import (
-	"encoding/base64"
 	"net/http"
-	"strconv"
 
 	"github.com/tokend/tokend"
 	"github.com/tokend/tokend/internal/httpx"
@@ -26,55 +24,24 @@ func (a *API) createClient(w http.ResponseWriter, r *http.Request, p *tokend.Pri
 	return httpx.WriteJSON(w, http.StatusCreated, clientJSON(c, secret))
 }
 
-// Client pages are ordered by id, so the last id is the whole cursor; it is
-// encoded only so callers treat it as opaque.
-func encodeClientCursor(id int64) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(id, 10)))
-}
-
-func decodeClientCursor(s string) (int64, error) {
-	raw, err := base64.RawURLEncoding.DecodeString(s)
-	if err == nil {
-		if id, err := strconv.ParseInt(string(raw), 10, 64); err == nil && id > 0 && encodeClientCursor(id) == s {
-			return id, nil
-		}
-	}
-	return 0, tokend.Invalid("page_token", "is malformed: pass back next_page_token unchanged")
-}
-
 func (a *API) listClients(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
 	sid, err := pathID(r, "sid")
 	if err != nil {
 		return err
 	}
-	q, err := httpx.Query(r, "page_size", "page_token")
+	page, err := idPageQuery(r)
 	if err != nil {
 		return err
 	}
-	size := tokend.DefaultPageSize
-	if s, ok := q["page_size"]; ok {
-		if size, err = strconv.Atoi(s); err != nil {
-			return tokend.Invalid("page_size", "must be an integer")
-		}
-	}
-	var after int64
-	if s, ok := q["page_token"]; ok {
-		if after, err = decodeClientCursor(s); err != nil {
-			return err
-		}
-	}
-	cs, err := a.core.ListClients(r.Context(), p, sid, after, size)
+	cs, next, err := fetchIDPage(page, func(after int64, limit int) ([]*tokend.Client, error) {
+		return a.core.ListClients(r.Context(), p, sid, after, limit)
+	}, func(c *tokend.Client) int64 { return c.ID })
 	if err != nil {
 		return err
 	}
-	out := wire.ClientList{Clients: make([]wire.Client, len(cs))}
+	out := wire.ClientList{Clients: make([]wire.Client, len(cs)), NextPageToken: next}
 	for i, c := range cs {
 		out.Clients[i] = clientJSON(c, "")
-	}
-	// The core does not say whether more follow, so a full page gets a
-	// token; the page after it may then be empty.
-	if len(cs) > 0 && len(cs) == size {
-		out.NextPageToken = encodeClientCursor(cs[len(cs)-1].ID)
 	}
 	return httpx.WriteJSON(w, http.StatusOK, out)
 }

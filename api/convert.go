@@ -2,6 +2,8 @@ package api
 
 import (
 	"math"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/tokend/tokend"
@@ -62,19 +64,42 @@ func nonNil(s []string) []string {
 func (a *API) serviceJSON(s *tokend.Service) wire.Service {
 	rotate, keep := s.RefreshPolicy.Rotate, s.RefreshPolicy.KeepExpiry
 	grace := toSeconds(s.RefreshPolicy.ReuseGrace)
+	issuer := a.core.IssuerOf(s)
 	return wire.Service{
 		ID:                  s.ID,
 		Name:                s.Name,
 		Description:         s.Description,
-		Issuer:              a.core.IssuerOf(s),
+		Issuer:              issuer,
 		AccessTokenTTL:      toSeconds(s.AccessTokenTTL),
 		RefreshTokenTTL:     toSeconds(s.RefreshTokenTTL),
 		ScopesSupported:     nonNil(s.ScopesSupported),
 		GrantTypesSupported: strs(s.GrantTypesSupported),
 		RefreshTokenPolicy:  wire.RefreshPolicy{Rotate: &rotate, ReuseGrace: &grace, KeepExpiry: &keep},
-		CreatedAt:           s.CreatedAt.UTC(),
-		UpdatedAt:           s.UpdatedAt.UTC(),
+		PasswordCallbackURL: s.PasswordCallbackURL,
+		AllowPlainPKCE:      s.AllowPlainPKCE,
+
+		TokenEndpoint:         a.core.EndpointURL(s, "token"),
+		IntrospectionEndpoint: a.core.EndpointURL(s, "introspect"),
+		RevocationEndpoint:    a.core.EndpointURL(s, "revoke"),
+		DiscoveryURL:          discoveryURL(issuer),
+
+		CreatedAt: s.CreatedAt.UTC(),
+		UpdatedAt: s.UpdatedAt.UTC(),
 	}
+}
+
+// discoveryURL is where RFC 8414 §3 puts an issuer's metadata: the
+// well-known path goes between the host and the issuer's own path, so
+// https://a.example/oauth/5 is described at
+// https://a.example/.well-known/oauth-authorization-server/oauth/5. The
+// core only accepts absolute issuers, so a parse failure cannot happen
+// for a stored service; "" then says "unknown" rather than a wrong URL.
+func discoveryURL(issuer string) string {
+	u, err := url.Parse(issuer)
+	if err != nil || u.Host == "" {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host + "/.well-known/oauth-authorization-server" + strings.TrimRight(u.EscapedPath(), "/")
 }
 
 // serviceFields maps the core's names for service inputs to the wire's.
@@ -100,6 +125,8 @@ func serviceInput(in wire.ServiceInput) (tokend.ServiceInput, error) {
 		gs := typed[tokend.GrantType](*in.GrantTypesSupported)
 		out.GrantTypesSupported = &gs
 	}
+	out.PasswordCallbackURL = in.PasswordCallbackURL
+	out.AllowPlainPKCE = in.AllowPlainPKCE
 	if p := in.RefreshTokenPolicy; p != nil {
 		out.RotateRefreshTokens = p.Rotate
 		out.KeepRefreshExpiry = p.KeepExpiry
@@ -303,4 +330,56 @@ func tokenUpdate(in wire.TokenUpdate) tokend.TokenUpdate {
 		out.Properties = &ps
 	}
 	return out
+}
+
+func codeInput(in wire.CodeInput) tokend.CodeInput {
+	out := tokend.CodeInput{
+		Client:               in.Client,
+		Subject:              in.Subject,
+		Scopes:               in.Scopes,
+		RedirectURI:          in.RedirectURI,
+		CodeChallenge:        in.CodeChallenge,
+		CodeChallengeMethod:  in.CodeChallengeMethod,
+		AccountID:            in.AccountID,
+		Roles:                in.Roles,
+		ACR:                  in.ACR,
+		SessionID:            in.SessionID,
+		Resources:            in.Resources,
+		AuthorizationDetails: in.AuthorizationDetails,
+	}
+	if in.AuthTime != nil {
+		out.AuthTime = *in.AuthTime
+	}
+	return out
+}
+
+// codeJSON shows a freshly minted code; raw is its only appearance.
+func codeJSON(raw string, c *tokend.AuthorizationCode) wire.Code {
+	return wire.Code{
+		Code:        raw,
+		ExpiresAt:   c.ExpiresAt.UTC(),
+		ExpiresIn:   toSeconds(c.ExpiresAt.Sub(c.CreatedAt)),
+		Client:      c.ClientID,
+		Subject:     c.Subject,
+		Scopes:      nonNil(c.Scopes),
+		RedirectURI: c.RedirectURI,
+	}
+}
+
+// userJSON leaves out PasswordHash by construction: wire.User has no
+// field that could carry it.
+func userJSON(u *tokend.User) wire.User {
+	return wire.User{
+		ID:        u.ID,
+		ServiceID: u.ServiceID,
+		Username:  u.Username,
+		AccountID: u.AccountID,
+		Roles:     nonNil(u.Roles),
+		CreatedAt: u.CreatedAt.UTC(),
+		UpdatedAt: u.UpdatedAt.UTC(),
+	}
+}
+
+func userInput(in wire.UserInput) tokend.UserInput {
+	return tokend.UserInput{Username: in.Username, Password: in.Password, AccountID: in.AccountID, Roles: in.Roles}
 }

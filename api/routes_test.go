@@ -148,6 +148,13 @@ func TestClientPaging(t *testing.T) {
 		t.Fatalf("default page: %d clients, next %q", len(all.Clients), all.NextPageToken)
 	}
 
+	// A page that ends exactly at the last client promises no next page.
+	var exact wire.ClientList
+	e.MustDo(t, "GET", base+"?page_size=7", e.root, nil, http.StatusOK, &exact)
+	if len(exact.Clients) != 7 || exact.NextPageToken != "" {
+		t.Fatalf("page_size=7: %d clients, next %q", len(exact.Clients), exact.NextPageToken)
+	}
+
 	var got []int64
 	token, pages := "", 0
 	for {

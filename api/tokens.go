@@ -189,17 +189,12 @@ func (a *API) lookupToken(w http.ResponseWriter, r *http.Request, p *tokend.Prin
 	return httpx.WriteJSON(w, http.StatusOK, a.tokenJSON(t, nil))
 }
 
-// revokeReason is the optional body of POST /v1/services/{sid}/tokens/{id}/revoke.
-type revokeReason struct {
-	Reason string `json:"reason"`
-}
-
 func (a *API) revokeToken(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
 	sid, id, err := tokenPath(r)
 	if err != nil {
 		return err
 	}
-	var body revokeReason
+	var body wire.RevokeReason
 	if _, err := httpx.DecodeOptionalJSON(w, r, &body); err != nil {
 		return err
 	}

@@ -15,6 +15,10 @@ import (
 	"github.com/tokend/tokend/wire"
 )
 
+// webRedirect is the web client's one registered redirect URI, which
+// authorization codes are minted for.
+const webRedirect = "https://web.example.com/cb"
+
 // fixture is a service with two confidential clients.
 type fixture struct {
 	e        *env
@@ -30,7 +34,7 @@ func MustFixture(tb testing.TB) *fixture {
 	return &fixture{
 		e:    e,
 		svc:  svc,
-		web:  MustClient(tb, e, e.root, svc.ID, wire.ClientInput{Name: ptr("web"), ClientID: ptr("web-app")}),
+		web:  MustClient(tb, e, e.root, svc.ID, wire.ClientInput{Name: ptr("web"), ClientID: ptr("web-app"), RedirectURIs: &[]string{webRedirect}}),
 		cli:  MustClient(tb, e, e.root, svc.ID, wire.ClientInput{Name: ptr("cli"), ClientID: ptr("cli-app")}),
 		base: fmt.Sprintf("/v1/services/%d/tokens", svc.ID),
 	}
@@ -318,6 +322,14 @@ func TestNoSecretsAtRest(t *testing.T) {
 	var c wire.Client
 	f.e.MustDo(t, "POST", fmt.Sprintf("/v1/services/%d/clients/web-app/secret", f.svc.ID), f.e.root, nil, http.StatusOK, &c)
 	secrets["rotated client secret"] = c.ClientSecret
+	// A user's password is stored as an argon2id hash, a code as SHA-256.
+	secrets["user password"], secrets["changed user password"] = "FIRSTpasswordVALUE-0123", "SECONDpasswordVALUE-4567"
+	MustUser(t, f.e, f.svc.ID, wire.UserInput{Username: "alice", Password: ptr(secrets["user password"])})
+	f.e.MustDo(t, "PATCH", fmt.Sprintf("/v1/services/%d/users/alice", f.svc.ID), f.e.root, wire.UserInput{Password: ptr(secrets["changed user password"])}, http.StatusOK, nil)
+	var code wire.Code
+	f.e.MustDo(t, "POST", fmt.Sprintf("/v1/services/%d/authorization-codes", f.svc.ID), f.e.root,
+		wire.CodeInput{Client: "web-app", Subject: "alice", RedirectURI: webRedirect}, http.StatusCreated, &code)
+	secrets["authorization code"] = code.Code
 
 	var db []byte
 	for _, suffix := range []string{"", "-wal"} {
@@ -339,6 +351,13 @@ func TestNoSecretsAtRest(t *testing.T) {
 	h := tokend.HashSecret(gen.AccessToken)
 	if !bytes.Contains(db, h[:]) && !bytes.Contains(db, []byte(h.String())) {
 		t.Fatalf("the generated access token's hash is not in the database; is this the right file?")
+	}
+	ch := tokend.HashSecret(code.Code)
+	if !bytes.Contains(db, ch[:]) && !bytes.Contains(db, []byte(ch.String())) {
+		t.Errorf("the authorization code's hash is not in the database; was the code stored in another file?")
+	}
+	if !bytes.Contains(db, []byte("$argon2id$")) {
+		t.Errorf("no argon2id hash in the database; was the user stored in another file?")
 	}
 	// The logs hold no secret either.
 	for name, v := range secrets {

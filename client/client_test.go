@@ -114,6 +114,42 @@ func newFake(t *testing.T) *fake {
 	mux.HandleFunc("DELETE /v1/services/{sid}/subjects/{subject}/grants/{client}", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, 200, wire.RevokeResult{Count: 3})
 	})
+	mux.HandleFunc("POST /v1/services/{sid}/authorization-codes", func(w http.ResponseWriter, r *http.Request) {
+		var in wire.CodeInput
+		json.NewDecoder(r.Body).Decode(&in)
+		writeJSON(w, 201, wire.Code{Code: "tkc_once", ExpiresIn: 60, Client: 7, Subject: in.Subject, Scopes: in.Scopes, RedirectURI: in.RedirectURI})
+	})
+	mux.HandleFunc("GET /v1/services/{sid}/users", func(w http.ResponseWriter, r *http.Request) {
+		// Two users per page, five in all, page tokens "u<index>".
+		names := []string{"ann", "ben", "cat", "dan", "eve"}
+		start := 0
+		if pt := r.URL.Query().Get("page_token"); pt != "" {
+			start, _ = strconv.Atoi(strings.TrimPrefix(pt, "u"))
+		}
+		end := min(start+2, len(names))
+		out := wire.UserList{Users: []wire.User{}}
+		for i := start; i < end; i++ {
+			out.Users = append(out.Users, wire.User{ID: int64(i + 1), Username: names[i]})
+		}
+		if end < len(names) {
+			out.NextPageToken = "u" + strconv.Itoa(end)
+		}
+		writeJSON(w, 200, out)
+	})
+	mux.HandleFunc("POST /v1/services/{sid}/users", func(w http.ResponseWriter, r *http.Request) {
+		var in wire.UserInput
+		json.NewDecoder(r.Body).Decode(&in)
+		writeJSON(w, 201, wire.User{ID: 1, ServiceID: 1, Username: in.Username, Roles: []string{}})
+	})
+	mux.HandleFunc("GET /v1/services/{sid}/users/{username}", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, 200, wire.User{ID: 1, ServiceID: 1, Username: r.PathValue("username"), Roles: []string{}})
+	})
+	mux.HandleFunc("PATCH /v1/services/{sid}/users/{username}", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, 200, wire.User{ID: 1, ServiceID: 1, Username: r.PathValue("username"), Roles: []string{"admin"}})
+	})
+	mux.HandleFunc("DELETE /v1/services/{sid}/users/{username}", func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusNoContent)
+	})
 	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		r.Body = io.NopCloser(bytes.NewReader(body))
@@ -502,7 +538,7 @@ func TestSecretsStayOutOfURLs(t *testing.T) {
 	if _, err := c.RevokeTokens(ctx, 1, wire.RevokeRequest{Hash: hash}); err != nil {
 		t.Fatal(err)
 	}
-	if res, err := c.RevokeToken(ctx, 1, 3); err != nil || res.Count != 1 {
+	if res, err := c.RevokeToken(ctx, 1, 3, wire.RevokeReason{Reason: "stolen laptop"}); err != nil || res.Count != 1 {
 		t.Fatalf("RevokeToken = %+v, %v", res, err)
 	}
 

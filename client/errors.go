@@ -16,6 +16,8 @@ import (
 // The error codes the server uses in wire.Error.Error.
 const (
 	CodeInvalid      = "invalid"
+	CodeInvalidGrant = "invalid_grant" // 400: a grant (code, refresh token, password) was refused
+	CodeUnsupported  = "unsupported"   // 400: asks for something tokend or the service does not offer
 	CodeUnauthorized = "unauthorized"
 	CodeForbidden    = "forbidden"
 	CodeNotFound     = "not_found"

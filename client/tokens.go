@@ -164,10 +164,11 @@ func (c *Client) LookupToken(ctx context.Context, sid int64, in wire.TokenLookup
 	return &out, nil
 }
 
-// RevokeToken revokes token id of service sid.
-func (c *Client) RevokeToken(ctx context.Context, sid, id int64) (*wire.RevokeResult, error) {
+// RevokeToken revokes token id of service sid; in.Reason, when set, is
+// kept with the token for audit.
+func (c *Client) RevokeToken(ctx context.Context, sid, id int64, in wire.RevokeReason) (*wire.RevokeResult, error) {
 	var out wire.RevokeResult
-	if err := c.do(ctx, http.MethodPost, tokenPath(sid, id)+"/revoke", nil, nil, &out); err != nil {
+	if err := c.do(ctx, http.MethodPost, tokenPath(sid, id)+"/revoke", nil, in, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil

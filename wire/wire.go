@@ -12,7 +12,7 @@ import (
 
 // Error is the body of every error response.
 type Error struct {
-	Error   string `json:"error"`           // a domain code: invalid, unauthorized, forbidden, not_found, conflict, unavailable, internal
+	Error   string `json:"error"`           // a domain code: invalid, invalid_grant, unsupported, unauthorized, forbidden, not_found, conflict, unavailable, internal
 	Message string `json:"message"`         // for people; names the field at fault
 	Field   string `json:"field,omitempty"` // the request field at fault, when there is one
 }
@@ -35,8 +35,20 @@ type Service struct {
 	ScopesSupported     []string      `json:"scopes_supported"`
 	GrantTypesSupported []string      `json:"grant_types_supported"`
 	RefreshTokenPolicy  RefreshPolicy `json:"refresh_token_policy"`
-	CreatedAt           time.Time     `json:"created_at"`
-	UpdatedAt           time.Time     `json:"updated_at"`
+	// PasswordCallbackURL is where the password grant asks the host
+	// application to check a user; "" means the built-in users table.
+	PasswordCallbackURL string `json:"password_callback_url"`
+	AllowPlainPKCE      bool   `json:"allow_plain_pkce"` // codes may use PKCE "plain"; S256 otherwise
+	// The OAuth endpoints clients of this service talk to. They live under
+	// the deployment's base URL even when the issuer is a custom one.
+	TokenEndpoint         string `json:"token_endpoint"`
+	IntrospectionEndpoint string `json:"introspection_endpoint"`
+	RevocationEndpoint    string `json:"revocation_endpoint"`
+	// DiscoveryURL is where the issuer's RFC 8414 metadata is found: the
+	// well-known path inserted between the issuer's host and its path (§3).
+	DiscoveryURL string    `json:"discovery_url"`
+	CreatedAt    time.Time `json:"created_at"`
+	UpdatedAt    time.Time `json:"updated_at"`
 }
 
 // ServiceInput is the body of POST /v1/services and PATCH /v1/services/{sid}.
@@ -49,6 +61,8 @@ type ServiceInput struct {
 	ScopesSupported     *[]string      `json:"scopes_supported,omitempty"`
 	GrantTypesSupported *[]string      `json:"grant_types_supported,omitempty"`
 	RefreshTokenPolicy  *RefreshPolicy `json:"refresh_token_policy,omitempty"`
+	PasswordCallbackURL *string        `json:"password_callback_url,omitempty"` // "" switches back to the built-in users table
+	AllowPlainPKCE      *bool          `json:"allow_plain_pkce,omitempty"`
 }
 
 // ServiceList is the body of GET /v1/services.
@@ -231,6 +245,12 @@ type RevokeRequest struct {
 	Reason  string  `json:"reason,omitempty"`
 }
 
+// RevokeReason is the optional body of POST
+// /v1/services/{sid}/tokens/{id}/revoke.
+type RevokeReason struct {
+	Reason string `json:"reason,omitempty"` // kept with the token for audit
+}
+
 // RevokeResult tells how many tokens a revocation reached.
 type RevokeResult struct {
 	Count int `json:"count"`
@@ -249,6 +269,63 @@ type Grant struct {
 type GrantList struct {
 	Subject string  `json:"subject"`
 	Grants  []Grant `json:"grants"`
+}
+
+// CodeInput is the body of POST /v1/services/{sid}/authorization-codes: a
+// host application that authenticated the user (and got consent) asks for
+// a one-time code to send to redirect_uri.
+type CodeInput struct {
+	Client               string          `json:"client"` // numeric id or client_id
+	Subject              string          `json:"subject"`
+	Scopes               []string        `json:"scopes,omitempty"`
+	RedirectURI          string          `json:"redirect_uri"` // one of the client's registered redirect_uris
+	CodeChallenge        string          `json:"code_challenge,omitempty"`
+	CodeChallengeMethod  string          `json:"code_challenge_method,omitempty"` // S256 (default) or plain
+	AccountID            string          `json:"account_id,omitempty"`
+	Roles                []string        `json:"roles,omitempty"`
+	AuthTime             *time.Time      `json:"auth_time,omitempty"`
+	ACR                  string          `json:"acr,omitempty"`
+	SessionID            string          `json:"session_id,omitempty"`
+	Resources            []string        `json:"resources,omitempty"`
+	AuthorizationDetails json.RawMessage `json:"authorization_details,omitempty"`
+}
+
+// Code is a minted authorization code. Its value appears only in this
+// response: the store keeps its hash.
+type Code struct {
+	Code        string    `json:"code"`
+	ExpiresAt   time.Time `json:"expires_at"`
+	ExpiresIn   int64     `json:"expires_in"` // seconds
+	Client      int64     `json:"client"`     // the client's numeric id
+	Subject     string    `json:"subject"`
+	Scopes      []string  `json:"scopes"`
+	RedirectURI string    `json:"redirect_uri"`
+}
+
+// User is an entry of a service's built-in users table. Neither the
+// password nor its hash is ever shown.
+type User struct {
+	ID        int64     `json:"id"`
+	ServiceID int64     `json:"service_id"`
+	Username  string    `json:"username"` // also the subject of the user's tokens
+	AccountID string    `json:"account_id"`
+	Roles     []string  `json:"roles"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// UserInput is the body of POST and PATCH on users.
+type UserInput struct {
+	Username  string    `json:"username,omitempty"` // create only
+	Password  *string   `json:"password,omitempty"` // required on create
+	AccountID *string   `json:"account_id,omitempty"`
+	Roles     *[]string `json:"roles,omitempty"`
+}
+
+// UserList is the body of GET /v1/services/{sid}/users.
+type UserList struct {
+	Users         []User `json:"users"`
+	NextPageToken string `json:"next_page_token,omitempty"`
 }
 
 // Health is the body of GET /healthz.

@@ -38,7 +38,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "help", "-h", "-help", "--help":
 		usage(stdout)
 		return 0
-	case "services", "clients", "keys", "tokens", "subjects":
+	case "services", "clients", "keys", "tokens", "subjects", "users", "codes":
 		return runManage(ctx, args, stdin, stdout, stderr, getenv)
 	default:
 		fmt.Fprintf(stderr, "tokend: unknown command %q\n\n", args[0])
@@ -60,6 +60,8 @@ Management (talks to a running server; --url/TOKEND_URL, --key/TOKEND_KEY, --jso
   tokend keys     list|create|delete [--service SID]
   tokend tokens   list|get|lookup|create|update|revoke|delete --service SID
   tokend subjects grants|revoke --service SID SUBJECT
+  tokend users    list|get|create|update|delete --service SID
+  tokend codes    create --service SID --client C --subject S --redirect-uri U
 
 Run "tokend COMMAND -h" for a command's flags.
 `)

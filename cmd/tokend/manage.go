@@ -450,18 +450,31 @@ func propsVars(fs *flag.FlagSet, note string) *[]wire.Property {
 // readSecret reads one secret (a token value) from stdin: the first line,
 // trimmed. Reading it there keeps it out of shell history and ps.
 func (m *manager) readSecret() (string, error) {
+	line, err := m.readStdinLine("--token-stdin", "token")
+	return strings.TrimSpace(line), err
+}
+
+// readPassword reads a password from stdin: the first line without its
+// line ending. Other spaces are kept, since they may be part of it.
+func (m *manager) readPassword() (string, error) {
+	return m.readStdinLine("--password-stdin", "password")
+}
+
+// readStdinLine reads the first line of stdin without its line ending;
+// an empty line is a usage error naming flag.
+func (m *manager) readStdinLine(flag, what string) (string, error) {
 	const max = 64 << 10
 	b, err := io.ReadAll(io.LimitReader(m.stdin, max+1))
 	if err != nil {
 		return "", fmt.Errorf("reading stdin: %w", err)
 	}
 	if len(b) > max {
-		return "", usagef("the token on stdin is longer than %d bytes", max)
+		return "", usagef("the %s on stdin is longer than %d bytes", what, max)
 	}
 	line, _, _ := strings.Cut(string(b), "\n")
-	line = strings.TrimSpace(line)
-	if line == "" {
-		return "", usagef("--token-stdin: no token on stdin")
+	line = strings.TrimSuffix(line, "\r")
+	if strings.TrimSpace(line) == "" {
+		return "", usagef("%s: no %s on stdin", flag, what)
 	}
 	return line, nil
 }

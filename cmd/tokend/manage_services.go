@@ -15,8 +15,8 @@ func init() {
 	manageCommands["services"] = map[string]subcommand{
 		"list":   {"[--json]", servicesList},
 		"get":    {"SID", servicesGet},
-		"create": {"--name NAME [--scopes a,b] [--grant-types G,…] [--access-ttl 1h] [--refresh-ttl 720h] [--issuer URL]", servicesCreate},
-		"update": {"SID [--name …] [--scopes …] [--grant-types …] [--access-ttl …] [--refresh-ttl …] [--issuer …]", servicesUpdate},
+		"create": {"--name NAME [--scopes a,b] [--grant-types G,…] [--access-ttl 1h] [--refresh-ttl 720h] [--issuer URL] [--password-callback-url URL] [--allow-plain-pkce]", servicesCreate},
+		"update": {"SID [--name …] [--scopes …] [--grant-types …] [--access-ttl …] [--refresh-ttl …] [--issuer …] [--password-callback-url URL] [--allow-plain-pkce=BOOL]", servicesUpdate},
 		"delete": {"SID", servicesDelete},
 	}
 	manageCommands["clients"] = map[string]subcommand{
@@ -46,21 +46,25 @@ type serviceFlags struct {
 	accessTTL, refreshTTL     *secondsFlag
 	rotate, keepExpiry        *bool
 	reuseGrace                *secondsFlag
+	passwordCallback          *string
+	plainPKCE                 *bool
 }
 
 func addServiceFlags(fs *flag.FlagSet) *serviceFlags {
 	return &serviceFlags{
-		fs:          fs,
-		name:        fs.String("name", "", "service name"),
-		description: fs.String("description", "", "description"),
-		issuer:      fs.String("issuer", "", "issuer `URL` (\"\" derives it from the server's base URL)"),
-		scopes:      listVar(fs, "scopes", "scopes the service supports"),
-		grantTypes:  listVar(fs, "grant-types", "grant types the service supports, e.g. authorization_code,refresh_token"),
-		accessTTL:   secondsVar(fs, "access-ttl", "access token lifetime"),
-		refreshTTL:  secondsVar(fs, "refresh-ttl", "refresh token lifetime"),
-		rotate:      fs.Bool("rotate-refresh", false, "issue a new refresh token on each refresh"),
-		reuseGrace:  secondsVar(fs, "reuse-grace", "how long a rotated refresh token may be replayed"),
-		keepExpiry:  fs.Bool("keep-refresh-expiry", false, "a rotated refresh token keeps its predecessor's expiry"),
+		fs:               fs,
+		name:             fs.String("name", "", "service name"),
+		description:      fs.String("description", "", "description"),
+		issuer:           fs.String("issuer", "", "issuer `URL` (\"\" derives it from the server's base URL)"),
+		scopes:           listVar(fs, "scopes", "scopes the service supports"),
+		grantTypes:       listVar(fs, "grant-types", "grant types the service supports, e.g. authorization_code,refresh_token"),
+		accessTTL:        secondsVar(fs, "access-ttl", "access token lifetime"),
+		refreshTTL:       secondsVar(fs, "refresh-ttl", "refresh token lifetime"),
+		rotate:           fs.Bool("rotate-refresh", false, "issue a new refresh token on each refresh"),
+		reuseGrace:       secondsVar(fs, "reuse-grace", "how long a rotated refresh token may be replayed"),
+		keepExpiry:       fs.Bool("keep-refresh-expiry", false, "a rotated refresh token keeps its predecessor's expiry"),
+		passwordCallback: fs.String("password-callback-url", "", "`URL` the password grant asks to check a user (\"\" uses the built-in users table)"),
+		plainPKCE:        fs.Bool("allow-plain-pkce", false, "let authorization codes use the PKCE \"plain\" method (S256 otherwise)"),
 	}
 }
 
@@ -90,6 +94,12 @@ func (f *serviceFlags) input() wire.ServiceInput {
 	}
 	if set["refresh-ttl"] {
 		in.RefreshTokenTTL = &f.refreshTTL.secs
+	}
+	if set["password-callback-url"] {
+		in.PasswordCallbackURL = f.passwordCallback
+	}
+	if set["allow-plain-pkce"] {
+		in.AllowPlainPKCE = f.plainPKCE
 	}
 	var p wire.RefreshPolicy
 	if set["rotate-refresh"] {
@@ -150,7 +160,14 @@ func (m *manager) printService(s *wire.Service) error {
 	if p.KeepExpiry != nil {
 		pairs = append(pairs, [2]string{"refresh_keep_expiry", fmtBool(*p.KeepExpiry)})
 	}
-	pairs = append(pairs, [2]string{"created_at", fmtTime(s.CreatedAt)}, [2]string{"updated_at", fmtTime(s.UpdatedAt)})
+	pairs = append(pairs,
+		[2]string{"password_callback_url", s.PasswordCallbackURL},
+		[2]string{"allow_plain_pkce", fmtBool(s.AllowPlainPKCE)},
+		[2]string{"token_endpoint", s.TokenEndpoint},
+		[2]string{"introspection_endpoint", s.IntrospectionEndpoint},
+		[2]string{"revocation_endpoint", s.RevocationEndpoint},
+		[2]string{"discovery_url", s.DiscoveryURL},
+		[2]string{"created_at", fmtTime(s.CreatedAt)}, [2]string{"updated_at", fmtTime(s.UpdatedAt)})
 	return m.block(pairs)
 }
 

@@ -45,7 +45,8 @@ func newFakeAPI(t *testing.T) *fakeAPI {
 			apiError(w, 404, "not_found", "service not found", "")
 			return
 		}
-		respond(w, 200, wire.Service{ID: 1, Name: "shop", Issuer: "https://id.example.com", AccessTokenTTL: 3600, RefreshTokenTTL: 2592000, ScopesSupported: []string{"profile", "email"}, CreatedAt: t0, UpdatedAt: t0})
+		respond(w, 200, wire.Service{ID: 1, Name: "shop", Issuer: "https://id.example.com", AccessTokenTTL: 3600, RefreshTokenTTL: 2592000, ScopesSupported: []string{"profile", "email"},
+			TokenEndpoint: "https://auth.example.com/oauth/1/token", DiscoveryURL: "https://id.example.com/.well-known/oauth-authorization-server", CreatedAt: t0, UpdatedAt: t0})
 	})
 	mux.HandleFunc("PATCH /v1/services/{sid}", func(w http.ResponseWriter, r *http.Request) {
 		respond(w, 200, wire.Service{ID: 3, Name: "shop"})
@@ -122,6 +123,34 @@ func newFakeAPI(t *testing.T) *fakeAPI {
 	mux.HandleFunc("GET /v1/services/{sid}/keys", func(w http.ResponseWriter, r *http.Request) {
 		sid := int64(1)
 		respond(w, 200, wire.KeyList{Keys: []wire.Key{{ID: 5, ServiceID: &sid, Name: "ci", Permissions: []string{"tokens.read", "tokens.write"}, CreatedAt: t0}}})
+	})
+	mux.HandleFunc("GET /v1/services/{sid}/users", func(w http.ResponseWriter, r *http.Request) {
+		// One user per page: ann, then bob.
+		if r.URL.Query().Get("page_token") == "" {
+			respond(w, 200, wire.UserList{Users: []wire.User{{ID: 1, ServiceID: 1, Username: "ann", AccountID: "acct-1", Roles: []string{"admin", "ops"}, CreatedAt: t0}}, NextPageToken: "u2"})
+			return
+		}
+		respond(w, 200, wire.UserList{Users: []wire.User{{ID: 2, ServiceID: 1, Username: "bob", Roles: []string{}, CreatedAt: t0}}})
+	})
+	user := func(w http.ResponseWriter, r *http.Request, status int) {
+		var in wire.UserInput
+		json.NewDecoder(r.Body).Decode(&in)
+		name := r.PathValue("username")
+		if name == "" {
+			name = in.Username
+		}
+		respond(w, status, wire.User{ID: 3, ServiceID: 1, Username: name, Roles: []string{}, CreatedAt: t0, UpdatedAt: t0})
+	}
+	mux.HandleFunc("POST /v1/services/{sid}/users", func(w http.ResponseWriter, r *http.Request) { user(w, r, 201) })
+	mux.HandleFunc("GET /v1/services/{sid}/users/{username}", func(w http.ResponseWriter, r *http.Request) { user(w, r, 200) })
+	mux.HandleFunc("PATCH /v1/services/{sid}/users/{username}", func(w http.ResponseWriter, r *http.Request) { user(w, r, 200) })
+	mux.HandleFunc("DELETE /v1/services/{sid}/users/{username}", func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusNoContent)
+	})
+	mux.HandleFunc("POST /v1/services/{sid}/authorization-codes", func(w http.ResponseWriter, r *http.Request) {
+		var in wire.CodeInput
+		json.NewDecoder(r.Body).Decode(&in)
+		respond(w, 201, wire.Code{Code: "tkc_SHOWNONCE", ExpiresAt: t0.Add(time.Minute), ExpiresIn: 60, Client: 7, Subject: in.Subject, Scopes: in.Scopes, RedirectURI: in.RedirectURI})
 	})
 	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
@@ -248,6 +277,9 @@ func TestManageServicesTableAndBlock(t *testing.T) {
 		"access_token_ttl:  1h\n" +
 		"refresh_token_ttl: 720h\n" +
 		"scopes_supported:  profile email\n" +
+		"allow_plain_pkce:  false\n" +
+		"token_endpoint:    https://auth.example.com/oauth/1/token\n" +
+		"discovery_url:     https://id.example.com/.well-known/oauth-authorization-server\n" +
 		"created_at:        2025-03-01T12:00:00Z\n" +
 		"updated_at:        2025-03-01T12:00:00Z\n"
 	if code != 0 || out != want {
@@ -391,6 +423,7 @@ func TestManageRevokeModes(t *testing.T) {
 	f := newFakeAPI(t)
 	for _, args := range [][]string{
 		{"tokens", "revoke", "--service", "1", "11"},
+		{"tokens", "revoke", "--service", "1", "11", "--reason", "lost phone"},
 		{"tokens", "revoke", "--service", "1", "--client", "web", "--subject", "bob"},
 		{"tokens", "revoke", "--service", "1", "--hash", "h11", "--json"},
 		{"subjects", "revoke", "--service", "1", "bob/x", "web"},
@@ -400,7 +433,8 @@ func TestManageRevokeModes(t *testing.T) {
 		}
 	}
 	want := []apiCall{
-		{"POST", "/v1/services/1/tokens/11/revoke", "Bearer mk_test", ""},
+		{"POST", "/v1/services/1/tokens/11/revoke", "Bearer mk_test", `{}`},
+		{"POST", "/v1/services/1/tokens/11/revoke", "Bearer mk_test", `{"reason":"lost phone"}`},
 		{"POST", "/v1/services/1/tokens/revoke", "Bearer mk_test", `{"client":"web","subject":"bob"}`},
 		{"POST", "/v1/services/1/tokens/revoke", "Bearer mk_test", `{"hash":"h11"}`},
 		{"DELETE", "/v1/services/1/subjects/bob%2Fx/grants/web", "Bearer mk_test", ""},

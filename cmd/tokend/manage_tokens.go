@@ -354,13 +354,11 @@ func tokensRevoke(m *manager, args []string) error {
 		if req.ID, err = parseID("ID", pos[0]); err != nil {
 			return err
 		}
-		if req.Reason == "" {
-			res, err := m.client().RevokeToken(m.ctx, *sid, req.ID)
-			if err != nil {
-				return err
-			}
-			return m.printRevoked(res)
+		res, err := m.client().RevokeToken(m.ctx, *sid, req.ID, wire.RevokeReason{Reason: req.Reason})
+		if err != nil {
+			return err
 		}
+		return m.printRevoked(res)
 	case *fromStdin:
 		if req.Token, err = m.readSecret(); err != nil {
 			return err
