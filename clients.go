@@ -199,15 +199,28 @@ func (c *Core) GetClient(ctx context.Context, p *Principal, sid int64, ref strin
 	return c.resolveClient(ctx, sid, ref)
 }
 
-// ListClients returns up to limit clients of service sid after afterID.
-func (c *Core) ListClients(ctx context.Context, p *Principal, sid, afterID int64, limit int) ([]*Client, error) {
+// ListClients returns up to limit clients of service sid with ids above
+// afterID, and whether more follow.
+func (c *Core) ListClients(ctx context.Context, p *Principal, sid, afterID int64, limit int) ([]*Client, bool, error) {
 	if _, err := c.service(ctx, p, sid, PermClientsRead); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if limit < 1 || limit > MaxPageSize {
-		return nil, Invalid("page_size", "must be between 1 and %d", MaxPageSize)
+		return nil, false, Invalid("page_size", "must be between 1 and %d", MaxPageSize)
 	}
-	return c.store.ListClients(ctx, ClientFilter{ServiceID: sid, AfterID: afterID, Limit: limit})
+	cs, err := c.store.ListClients(ctx, ClientFilter{ServiceID: sid, AfterID: afterID, Limit: limit + 1})
+	return trimPage(cs, limit, err)
+}
+
+// trimPage drops the one item fetched beyond a page, which tells that more follow.
+func trimPage[T any](items []T, limit int, err error) ([]T, bool, error) {
+	if err != nil {
+		return nil, false, err
+	}
+	if len(items) > limit {
+		return items[:limit], true, nil
+	}
+	return items, false, nil
 }
 
 // UpdateClient changes a client. Its tokens keep what they were granted.

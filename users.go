@@ -109,24 +109,32 @@ func (c *Core) GetUser(ctx context.Context, p *Principal, sid int64, username st
 	if _, err := c.service(ctx, p, sid, PermUsersRead); err != nil {
 		return nil, err
 	}
+	if err := validSubject("username", username); err != nil {
+		return nil, err
+	}
 	return c.store.GetUser(ctx, sid, username)
 }
 
-// ListUsers returns up to limit users of service sid with ids after afterID.
-func (c *Core) ListUsers(ctx context.Context, p *Principal, sid, afterID int64, limit int) ([]*User, error) {
+// ListUsers returns up to limit users of service sid with ids above
+// afterID, and whether more follow.
+func (c *Core) ListUsers(ctx context.Context, p *Principal, sid, afterID int64, limit int) ([]*User, bool, error) {
 	if _, err := c.service(ctx, p, sid, PermUsersRead); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if limit < 1 || limit > MaxPageSize {
-		return nil, Invalid("page_size", "must be between 1 and %d", MaxPageSize)
+		return nil, false, Invalid("page_size", "must be between 1 and %d", MaxPageSize)
 	}
-	return c.store.ListUsers(ctx, sid, afterID, limit)
+	us, err := c.store.ListUsers(ctx, sid, afterID, limit+1)
+	return trimPage(us, limit, err)
 }
 
 // UpdateUser changes a user's password, account or roles. Tokens already
 // issued keep what they carry.
 func (c *Core) UpdateUser(ctx context.Context, p *Principal, sid int64, username string, in UserInput) (*User, error) {
 	if _, err := c.service(ctx, p, sid, PermUsersWrite); err != nil {
+		return nil, err
+	}
+	if err := validSubject("username", username); err != nil {
 		return nil, err
 	}
 	if in.Username != "" && in.Username != username {
@@ -152,16 +160,23 @@ func (c *Core) UpdateUser(ctx context.Context, p *Principal, sid int64, username
 	})
 }
 
-// DeleteUser removes a user and revokes every token issued for them.
+// DeleteUser removes a user and revokes every token issued for them. The
+// tokens go first: if the deletion then fails, the user is locked out and
+// a retry finishes the job, rather than a deleted user keeping live tokens.
 func (c *Core) DeleteUser(ctx context.Context, p *Principal, sid int64, username string) error {
 	if _, err := c.service(ctx, p, sid, PermUsersWrite); err != nil {
 		return err
 	}
-	if err := c.store.DeleteUser(ctx, sid, username); err != nil {
+	if err := validSubject("username", username); err != nil {
 		return err
 	}
-	_, err := c.store.RevokeTokens(ctx, RevokeFilter{ServiceID: sid, Subject: &username}, c.Now(), "user_deleted")
-	return err
+	if _, err := c.store.GetUser(ctx, sid, username); err != nil {
+		return err
+	}
+	if _, err := c.store.RevokeTokens(ctx, RevokeFilter{ServiceID: sid, Subject: &username}, c.Now(), "user_deleted"); err != nil {
+		return err
+	}
+	return c.store.DeleteUser(ctx, sid, username)
 }
 
 // verifyPassword checks a password with the service's callback or its

@@ -33,7 +33,7 @@ func (a *API) listClients(w http.ResponseWriter, r *http.Request, p *tokend.Prin
 	if err != nil {
 		return err
 	}
-	cs, next, err := fetchIDPage(page, func(after int64, limit int) ([]*tokend.Client, error) {
+	cs, next, err := fetchIDPage(page, func(after int64, limit int) ([]*tokend.Client, bool, error) {
 		return a.core.ListClients(r.Context(), p, sid, after, limit)
 	}, func(c *tokend.Client) int64 { return c.ID })
 	if err != nil {

@@ -57,32 +57,11 @@ func idPageQuery(r *http.Request) (idPage, error) {
 }
 
 // fetchIDPage returns up to p.size items after p.after and the token of
-// the next page, which is "" when no item follows: the core's list calls
-// do not say whether more exist, so one more item than the page holds is
-// asked for and dropped. At the largest page size the core refuses
-// size+1, so there a second call for one item after the page decides.
-func fetchIDPage[T any](p idPage, list func(after int64, limit int) ([]T, error), id func(T) int64) ([]T, string, error) {
-	limit := p.size + 1
-	if limit > tokend.MaxPageSize {
-		limit = p.size
-	}
-	items, err := list(p.after, limit)
-	if err != nil {
-		return nil, "", err
-	}
-	more := false
-	switch {
-	case len(items) > p.size:
-		items, more = items[:p.size], true
-	case len(items) == p.size && limit == p.size:
-		next, err := list(id(items[len(items)-1]), 1)
-		if err != nil {
-			return nil, "", err
-		}
-		more = len(next) > 0
-	}
-	if !more || len(items) == 0 {
-		return items, "", nil
+// the next page, "" when no item follows.
+func fetchIDPage[T any](p idPage, list func(after int64, limit int) ([]T, bool, error), id func(T) int64) ([]T, string, error) {
+	items, more, err := list(p.after, p.size)
+	if err != nil || !more || len(items) == 0 {
+		return items, "", err
 	}
 	return items, encodeIDCursor(id(items[len(items)-1])), nil
 }

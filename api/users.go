@@ -33,7 +33,7 @@ func (a *API) listUsers(w http.ResponseWriter, r *http.Request, p *tokend.Princi
 	if err != nil {
 		return err
 	}
-	us, next, err := fetchIDPage(page, func(after int64, limit int) ([]*tokend.User, error) {
+	us, next, err := fetchIDPage(page, func(after int64, limit int) ([]*tokend.User, bool, error) {
 		return a.core.ListUsers(r.Context(), p, sid, after, limit)
 	}, func(u *tokend.User) int64 { return u.ID })
 	if err != nil {

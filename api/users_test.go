@@ -177,66 +177,6 @@ func TestUserPaging(t *testing.T) {
 	}
 }
 
-// TestFetchIDPage covers the largest page size, where the core cannot be
-// asked for one more item and a second call decides whether more follow.
-func TestFetchIDPage(t *testing.T) {
-	const max = tokend.MaxPageSize
-	items := func(n int) []int64 {
-		out := make([]int64, n)
-		for i := range out {
-			out[i] = int64(i + 1)
-		}
-		return out
-	}
-	for _, tc := range []struct {
-		name      string
-		have      int
-		page      idPage
-		wantLen   int
-		wantNext  bool
-		wantCalls int
-	}{
-		{"ExactlyFull", 4, idPage{size: 4}, 4, false, 1},
-		{"MoreFollow", 5, idPage{size: 4}, 4, true, 1},
-		{"Short", 3, idPage{size: 4}, 3, false, 1},
-		{"AfterCursor", 9, idPage{size: 4, after: 5}, 4, false, 1},
-		{"Empty", 0, idPage{size: 4}, 0, false, 1},
-		{"MaxExactlyFull", max, idPage{size: max}, max, false, 2},
-		{"MaxMoreFollow", max + 1, idPage{size: max}, max, true, 2},
-		{"MaxShort", max - 1, idPage{size: max}, max - 1, false, 1},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			all := items(tc.have)
-			calls := 0
-			list := func(after int64, limit int) ([]int64, error) {
-				calls++
-				if limit < 1 || limit > max {
-					return nil, tokend.Invalid("page_size", "limit %d", limit)
-				}
-				var out []int64
-				for _, id := range all {
-					if id > after && len(out) < limit {
-						out = append(out, id)
-					}
-				}
-				return out, nil
-			}
-			got, next, err := fetchIDPage(tc.page, list, func(id int64) int64 { return id })
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(got) != tc.wantLen || (next != "") != tc.wantNext || calls != tc.wantCalls {
-				t.Fatalf("%d items, next %q, %d calls; want %d, %v, %d", len(got), next, calls, tc.wantLen, tc.wantNext, tc.wantCalls)
-			}
-			if tc.wantNext {
-				if after, err := decodeIDCursor(next); err != nil || after != got[len(got)-1] {
-					t.Fatalf("next %q decodes to %d, %v", next, after, err)
-				}
-			}
-		})
-	}
-}
-
 func TestAuthorizationCodes(t *testing.T) {
 	f := MustFixture(t)
 	e := f.e
