@@ -4,6 +4,8 @@ go 1.26.8
 
 require (
 	golang.org/x/crypto v0.58.0
+	golang.org/x/oauth2 v0.37.0
+	golang.org/x/time v0.16.0
 	modernc.org/sqlite v1.61.1
 )
 

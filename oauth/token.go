@@ -1,0 +1,101 @@
+package oauth
+
+import (
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/tokend/tokend"
+)
+
+// tokenResponse is RFC 6749 §5.1's success response.
+type tokenResponse struct {
+	AccessToken  string `json:"access_token"`
+	TokenType    string `json:"token_type"`
+	ExpiresIn    *int64 `json:"expires_in,omitempty"` // absent for a token that never expires
+	RefreshToken string `json:"refresh_token,omitempty"`
+	Scope        string `json:"scope,omitempty"`
+}
+
+// authenticate runs client authentication for the token and revocation
+// endpoints, behind the failure limits. It counts a failure only for a
+// rejected credential: a bad request or an unknown service is not a guess.
+func (s *Server) authenticate(r *http.Request, sid int64, c caller) (*tokend.Service, *tokend.Client, error) {
+	if err := s.limited(r, sid, c); err != nil {
+		return nil, nil, err
+	}
+	svc, cl, err := s.core.AuthenticateClient(r.Context(), sid, c.cred)
+	if tokend.ErrorCode(err) == tokend.EUNAUTHORIZED {
+		s.failed(r, sid, c)
+	}
+	return svc, cl, err
+}
+
+// callerOf parses the caller and, for a malformed Basic header, counts the
+// failure against the address (there is no client_id to blame).
+func (s *Server) callerOf(r *http.Request, sid int64, f form, allowBearer bool) (caller, error) {
+	c, err := parseCaller(r, f, allowBearer)
+	if tokend.ErrorCode(err) == tokend.EUNAUTHORIZED {
+		if lerr := s.limited(r, sid, c); lerr != nil {
+			return c, lerr
+		}
+		s.failed(r, sid, c)
+	}
+	return c, err
+}
+
+// token is the token endpoint (RFC 6749 §3.2).
+func (s *Server) token(w http.ResponseWriter, r *http.Request) error {
+	noStore(w)
+	sid, err := pathSID(r)
+	if err != nil {
+		return err
+	}
+	f, err := readForm(w, r)
+	if err != nil {
+		return err
+	}
+	c, err := s.callerOf(r, sid, f, false)
+	if err != nil {
+		return err
+	}
+	svc, cl, err := s.authenticate(r, sid, c)
+	if err != nil {
+		return err
+	}
+	issued, err := s.core.Exchange(r.Context(), svc, cl, tokend.TokenRequest{
+		GrantType:    f["grant_type"],
+		Scope:        f["scope"],
+		Code:         f["code"],
+		RedirectURI:  f["redirect_uri"],
+		CodeVerifier: f["code_verifier"],
+		RefreshToken: f["refresh_token"],
+		Username:     f["username"],
+		Password:     f["password"],
+	})
+	if err != nil {
+		return err
+	}
+	t := issued.Token
+	resp := tokenResponse{
+		AccessToken:  issued.AccessToken,
+		TokenType:    tokenType(t),
+		RefreshToken: issued.RefreshToken,
+		Scope:        strings.Join(t.Scopes, " "),
+	}
+	if !t.Persistent {
+		secs := int64(max(t.AccessExpiresAt.Sub(s.core.Now()), 0) / time.Second)
+		resp.ExpiresIn = &secs
+	}
+	writeJSON(w, http.StatusOK, resp)
+	return nil
+}
+
+// tokenType is the RFC 6749 §7.1 type: a DPoP-bound token must be sent
+// with a DPoP proof (RFC 9449 §5), anything else is a bearer token.
+func tokenType(t *tokend.Token) string {
+	if t.DPoPThumbprint != "" {
+		return "DPoP"
+	}
+	return "Bearer"
+}
