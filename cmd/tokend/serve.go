@@ -16,6 +16,8 @@ import (
 	"github.com/tokend/tokend"
 	"github.com/tokend/tokend/api"
 	"github.com/tokend/tokend/internal/httpx"
+	"github.com/tokend/tokend/oauth"
+	"github.com/tokend/tokend/passwd"
 )
 
 // serveConfig is everything `tokend serve` can be told, by flag or by
@@ -107,7 +109,11 @@ func startServer(ctx context.Context, cfg *serveConfig, stderr io.Writer) (*serv
 	if baseURL == "" {
 		baseURL = s.url
 	}
-	s.core = tokend.New(store, tokend.Config{BaseURL: baseURL})
+	s.core = tokend.New(store, tokend.Config{
+		BaseURL:   baseURL,
+		Passwords: passwd.Hasher{Params: passwd.Default},
+		Callback:  oauth.HTTPPasswordCallback{},
+	})
 
 	key, err := s.core.Bootstrap(ctx, cfg.BootstrapKey)
 	if err != nil {
@@ -124,6 +130,7 @@ func startServer(ctx context.Context, cfg *serveConfig, stderr io.Writer) (*serv
 
 	mux := http.NewServeMux()
 	api.New(s.core, logger).Register(mux)
+	oauth.New(s.core, logger, oauth.Options{}).Register(mux)
 	s.http = &http.Server{
 		Handler:           httpx.Middleware(logger, mux),
 		ReadHeaderTimeout: 5 * time.Second,

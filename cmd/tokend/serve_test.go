@@ -87,6 +87,19 @@ func TestWalkthroughScript(t *testing.T) {
 	}
 }
 
+func TestOAuthWalkthroughScript(t *testing.T) {
+	for _, tool := range []string{"curl", "jq", "openssl"} {
+		needTool(t, tool)
+	}
+	s, stderr := MustServe(t, filepath.Join(t.TempDir(), "o.db"), map[string]string{"TOKEND_BOOTSTRAP_KEY": testKey})
+	cmd := exec.Command("bash", "../../scripts/oauth-walkthrough.sh")
+	cmd.Env = append(os.Environ(), "TOKEND_URL="+s.url, "KEY="+testKey)
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "oauth-walkthrough: ok") {
+		t.Fatalf("oauth walkthrough failed: %v\n%s\nserver log:\n%s", err, out, stderr)
+	}
+}
+
 func TestBootstrapKeyPrintedOnceOnEmptyStore(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "b.db")
 	s, stderr := MustServe(t, db, nil)
