@@ -25,6 +25,9 @@ type cache struct {
 	services map[int64]cacheEntry[*Service]
 	clients  map[int64]cacheEntry[*Client]
 	byWire   map[clientKey]int64 // (service, client_id) → numeric id
+
+	issuers       map[string]int64 // custom issuer path → service id
+	issuersLoaded time.Time
 }
 
 type clientKey struct {
@@ -97,6 +100,35 @@ func (c *cache) forgetAll() {
 	clear(c.services)
 	clear(c.clients)
 	clear(c.byWire)
+	c.issuers = nil
+}
+
+func (c *cache) forgetIssuers() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.issuers = nil
+}
+
+// issuerPath resolves a custom issuer path, rebuilding the index with load
+// when it is missing or stale. Unknown paths do not trigger a rebuild.
+func (c *cache) issuerPath(path string, load func() (map[string]int64, error)) (int64, error) {
+	c.mu.RLock()
+	index, loadedAt := c.issuers, c.issuersLoaded
+	c.mu.RUnlock()
+	if index == nil || !c.fresh(loadedAt) {
+		fresh, err := load()
+		if err != nil {
+			return 0, err
+		}
+		c.mu.Lock()
+		c.issuers, c.issuersLoaded = fresh, time.Now()
+		c.mu.Unlock()
+		index = fresh
+	}
+	if id, ok := index[path]; ok {
+		return id, nil
+	}
+	return 0, NotFound("service")
 }
 
 // cachedService returns service id, from memory when fresh. Callers must not

@@ -4,12 +4,14 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/tokend/tokend"
+	"github.com/tokend/tokend/sqlite"
 )
 
 // oauthFixture is a service with every grant tokend's token endpoint
@@ -434,4 +436,92 @@ func TestIntrospectAndRevoke(t *testing.T) {
 			t.Fatalf("revoking twice: %v", err)
 		}
 	})
+}
+
+func TestServiceByIssuerPath(t *testing.T) {
+	f := MustFixture(t)
+	ctx := context.Background()
+	got, err := f.core.ServiceByIssuerPath(ctx, "/oauth/"+formatInt(f.svc.ID))
+	if err != nil || got.ID != f.svc.ID {
+		t.Fatalf("default issuer: %v, %v", got, err)
+	}
+	custom, err := f.core.CreateService(ctx, f.org, tokend.ServiceInput{Name: ptr("c"), Issuer: ptr("https://id.example.com/tenants/acme")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := f.core.ServiceByIssuerPath(ctx, "/tenants/acme/"); err != nil || got.ID != custom.ID {
+		t.Fatalf("custom issuer: %v, %v", got, err)
+	}
+	// A service with a custom issuer is not found under its default path.
+	if _, err := f.core.ServiceByIssuerPath(ctx, "/oauth/"+formatInt(custom.ID)); tokend.ErrorCode(err) != tokend.ENOTFOUND {
+		t.Fatalf("custom-issuer service under its default path: %v", err)
+	}
+	for _, path := range []string{"/tenants/other", "/oauth/0123", "/oauth/", "/"} {
+		if _, err := f.core.ServiceByIssuerPath(ctx, path); tokend.ErrorCode(err) != tokend.ENOTFOUND {
+			t.Errorf("ServiceByIssuerPath(%q) = %v; want not found", path, err)
+		}
+	}
+	_, err = f.core.CreateService(ctx, f.org, tokend.ServiceInput{Name: ptr("dup"), Issuer: ptr("https://other.example/tenants/acme")})
+	wantCode(t, err, tokend.ECONFLICT, "issuer")
+	_, err = f.core.UpdateService(ctx, f.org, f.svc.ID, tokend.ServiceInput{Issuer: ptr("https://id.example.com/oauth/77")})
+	wantCode(t, err, tokend.EINVALID, "issuer")
+	// Moving the issuer is seen at once by discovery.
+	if _, err := f.core.UpdateService(ctx, f.org, custom.ID, tokend.ServiceInput{Issuer: ptr("https://id.example.com/tenants/acme2")}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := f.core.ServiceByIssuerPath(ctx, "/tenants/acme2"); err != nil || got.ID != custom.ID {
+		t.Fatalf("moved issuer: %v, %v", got, err)
+	}
+}
+
+// fakeCallback answers password checks the way a host application would.
+type fakeCallback struct{ user *tokend.VerifiedUser }
+
+func (c fakeCallback) VerifyPassword(ctx context.Context, url, username, password string) (*tokend.VerifiedUser, error) {
+	if password != "right password" {
+		return nil, tokend.Errorf(tokend.EGRANT, "rejected by the host")
+	}
+	return c.user, nil
+}
+
+func TestPasswordCallbackAnswers(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name string
+		user *tokend.VerifiedUser
+		code string
+	}{
+		{"OK", &tokend.VerifiedUser{Subject: "erin", AccountID: "acct-9", Roles: []string{"ops"}}, ""},
+		{"ErrNoAnswer", nil, tokend.EUNAVAILABLE},
+		{"ErrBadSubject", &tokend.VerifiedUser{Subject: ""}, tokend.EUNAVAILABLE},
+		{"ErrBadAccount", &tokend.VerifiedUser{Subject: "erin", AccountID: "a b"}, tokend.EUNAVAILABLE},
+		{"ErrBadRoles", &tokend.VerifiedUser{Subject: "erin", Roles: []string{"has space"}}, tokend.EUNAVAILABLE},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "cb.db"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer store.Close()
+			core := tokend.New(store, tokend.Config{BaseURL: "https://a.example", Callback: fakeCallback{tt.user}})
+			org := &tokend.Principal{Permissions: []tokend.Permission{tokend.PermAll}} // an organization key
+			svc, err := core.CreateService(ctx, org, tokend.ServiceInput{Name: ptr("cb"), PasswordCallbackURL: ptr("http://127.0.0.1:1/check"),
+				GrantTypesSupported: &[]tokend.GrantType{tokend.GrantPassword}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			cl, _, err := core.CreateClient(ctx, org, svc.ID, tokend.ClientInput{Name: ptr("app")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = core.Exchange(ctx, svc, cl, tokend.TokenRequest{GrantType: "password", Username: "erin", Password: "wrong password"})
+			wantCode(t, err, tokend.EGRANT, "")
+			it, err := core.Exchange(ctx, svc, cl, tokend.TokenRequest{GrantType: "password", Username: "erin", Password: "right password"})
+			wantCode(t, err, tt.code, "")
+			if err == nil && (it.Token.AccountID != "acct-9" || !slices.Equal(it.Token.Roles, []string{"ops"})) {
+				t.Fatalf("the host's account and roles were not carried: %+v", it.Token)
+			}
+		})
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -48,17 +49,73 @@ func (c *Core) EndpointURL(s *Service, name string) string {
 
 // ServiceByIssuerPath finds the service whose issuer URL has the given path
 // (RFC 8414 §3 derives the metadata location from it). ENOTFOUND if none.
+// Default issuers ("/oauth/{id}") resolve from the id; custom ones through
+// an index rebuilt at most once per cache TTL, so unauthenticated
+// discovery requests cannot make every call scan the services.
 func (c *Core) ServiceByIssuerPath(ctx context.Context, path string) (*Service, error) {
-	services, err := c.store.ListServices(ctx)
+	path = strings.TrimRight(path, "/")
+	if id, ok := defaultIssuerID(path); ok {
+		s, err := c.cachedService(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if s.Issuer != "" {
+			return nil, NotFound("service") // its issuer lives elsewhere
+		}
+		return s, nil
+	}
+	id, err := c.cache.issuerPath(path, func() (map[string]int64, error) {
+		services, err := c.store.ListServices(ctx)
+		if err != nil {
+			return nil, err
+		}
+		index := map[string]int64{}
+		for _, s := range services {
+			if u, err := url.Parse(s.Issuer); s.Issuer != "" && err == nil {
+				index[strings.TrimRight(u.Path, "/")] = s.ID
+			}
+		}
+		return index, nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	for _, s := range services {
-		if u, err := url.Parse(c.IssuerOf(s)); err == nil && strings.TrimRight(u.Path, "/") == strings.TrimRight(path, "/") {
-			return s, nil
+	return c.cachedService(ctx, id)
+}
+
+// defaultIssuerID reads the id from a default issuer's path, "/oauth/{id}".
+func defaultIssuerID(path string) (int64, bool) {
+	rest, ok := strings.CutPrefix(path, "/oauth/")
+	if !ok || rest == "" || strings.TrimLeft(rest, "0123456789") != "" || rest[0] == '0' {
+		return 0, false
+	}
+	id, err := strconv.ParseInt(rest, 10, 64)
+	return id, err == nil
+}
+
+// checkIssuerUnique refuses a custom issuer that another service has, or
+// whose path the default issuers use: discovery must find one service.
+func (c *Core) checkIssuerUnique(ctx context.Context, s *Service) error {
+	if s.Issuer == "" {
+		return nil
+	}
+	u, _ := url.Parse(s.Issuer)
+	if _, ok := defaultIssuerID(strings.TrimRight(u.Path, "/")); ok {
+		return Invalid("issuer", "paths of the form /oauth/{id} are reserved for default issuers")
+	}
+	services, err := c.store.ListServices(ctx)
+	if err != nil {
+		return err
+	}
+	for _, other := range services {
+		if other.ID == s.ID || other.Issuer == "" {
+			continue
+		}
+		if o, err := url.Parse(other.Issuer); err == nil && strings.TrimRight(o.Path, "/") == strings.TrimRight(u.Path, "/") {
+			return &Error{Code: ECONFLICT, Field: "issuer", Message: "another service's issuer has the same path; discovery could not tell them apart"}
 		}
 	}
-	return nil, NotFound("service")
+	return nil
 }
 
 // CachedService returns service id for the OAuth endpoints, which need no
@@ -175,6 +232,10 @@ func (c *Core) CreateService(ctx context.Context, p *Principal, in ServiceInput)
 	if err := in.apply(s); err != nil {
 		return nil, err
 	}
+	if err := c.checkIssuerUnique(ctx, s); err != nil {
+		return nil, err
+	}
+	defer c.cache.forgetIssuers()
 	err := createWithRandomID(func(id int64) error {
 		s.ID = id
 		return c.store.CreateService(ctx, s)
@@ -217,7 +278,17 @@ func (c *Core) UpdateService(ctx context.Context, p *Principal, id int64, in Ser
 	if err := p.authorize(id, PermServicesWrite); err != nil {
 		return nil, err
 	}
+	if in.Issuer != nil && *in.Issuer != "" {
+		probe := &Service{ID: id}
+		if err := in.apply(probe); err != nil {
+			return nil, err
+		}
+		if err := c.checkIssuerUnique(ctx, probe); err != nil {
+			return nil, err
+		}
+	}
 	defer c.cache.forgetService(id)
+	defer c.cache.forgetIssuers()
 	return c.store.UpdateService(ctx, id, func(s *Service) error {
 		if err := in.apply(s); err != nil {
 			return err

@@ -194,8 +194,16 @@ func (c *Core) verifyPassword(ctx context.Context, svc *Service, username, passw
 		if err != nil {
 			return nil, err
 		}
-		if err := validSubject("subject", u.Subject); err != nil {
+		// What the host sends back is not the client's fault: a bad answer
+		// is the host's failure, never an invalid_request for the client.
+		if u == nil || validSubject("subject", u.Subject) != nil {
 			return nil, Errorf(EUNAVAILABLE, "the password callback returned an invalid subject")
+		}
+		if u.AccountID != "" && validIdent("account_id", u.AccountID, MaxSubjectLen) != nil {
+			return nil, Errorf(EUNAVAILABLE, "the password callback returned an invalid account_id")
+		}
+		if _, err := validRoles("roles", u.Roles); err != nil {
+			return nil, Errorf(EUNAVAILABLE, "the password callback returned invalid roles")
 		}
 		return u, nil
 	}
