@@ -16,6 +16,20 @@ fi
 step "go vet"
 go vet ./...
 
+step "node packages for e2e/node (the OAuth client tests in e2e/)"
+# Installed exactly from the lock file, and only when node_modules is
+# missing or older than the lock (npm ci deletes and rewrites it, which
+# costs seconds even when nothing changed). The e2e test fails on CI
+# without them, so a missing npm is an error here, not a skip later.
+for tool in node npm; do
+  command -v "$tool" >/dev/null || { echo "$tool is required: e2e/ runs the Node.js OAuth client tests (Node.js 20 or later, with npm)"; exit 1; }
+done
+if [ ! -d e2e/node/node_modules ] || [ e2e/node/package-lock.json -nt e2e/node/node_modules/.package-lock.json ]; then
+  npm ci --prefix e2e/node --no-audit --no-fund
+else
+  echo "up to date"
+fi
+
 step "go test -race"
 go test -race -count=1 -timeout 20m ./...
 
