@@ -263,6 +263,7 @@ func (c *Core) DeleteClient(ctx context.Context, p *Principal, sid int64, ref st
 		return err
 	}
 	defer c.cache.forgetClient(cl)
+	defer c.tokens.changedService(sid)
 	return c.store.DeleteClient(ctx, cl.ID, c.Now(), ClientReason)
 }
 

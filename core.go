@@ -32,9 +32,12 @@ type Config struct {
 	Passwords PasswordHasher
 	// Callback checks passwords with host applications; nil disables it.
 	Callback PasswordCallback
-	// CacheTTL bounds how long a cached service or client is trusted;
-	// zero means DefaultCacheTTL.
+	// CacheTTL bounds how long a cached service, client or token is
+	// trusted; zero means DefaultCacheTTL.
 	CacheTTL time.Duration
+	// TokenCacheSize bounds the introspection cache; zero means
+	// DefaultTokenCacheSize, a negative value turns it off.
+	TokenCacheSize int
 }
 
 // Core applies tokend's rules on top of a Store.
@@ -43,6 +46,7 @@ type Core struct {
 	baseURL   string
 	now       func() time.Time
 	cache     *cache
+	tokens    *tokenCache // nil when turned off
 	passwords PasswordHasher
 	callback  PasswordCallback
 	dummyOnce sync.Once
@@ -60,7 +64,8 @@ func New(store Store, cfg Config) *Core {
 		ttl = DefaultCacheTTL
 	}
 	return &Core{store: store, baseURL: strings.TrimRight(cfg.BaseURL, "/"), now: now,
-		cache: newCache(ttl), passwords: cfg.Passwords, callback: cfg.Callback}
+		cache: newCache(ttl), tokens: newTokenCache(cfg.TokenCacheSize, ttl),
+		passwords: cfg.Passwords, callback: cfg.Callback}
 }
 
 // Now returns the current time at the store's precision.

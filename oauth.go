@@ -242,6 +242,7 @@ func (c *Core) refresh(ctx context.Context, svc *Service, cl *Client, req TokenR
 	if err != nil {
 		return nil, err
 	}
+	c.tokens.changedToken(t.ServiceID, t.ID) // its old access token is gone
 	issued.Token = t
 	return issued, nil
 }
@@ -275,7 +276,9 @@ func (c *Core) replayedRefresh(ctx context.Context, svc *Service, cl *Client, ra
 		}
 	}
 	if t.RevokedAt.IsZero() {
-		if _, err := c.store.RevokeTokens(ctx, RevokeFilter{ServiceID: svc.ID, GrantID: t.GrantID}, now, ReasonRefreshReuse); err != nil {
+		_, err := c.store.RevokeTokens(ctx, RevokeFilter{ServiceID: svc.ID, GrantID: t.GrantID}, now, ReasonRefreshReuse)
+		c.tokens.changedService(svc.ID) // a grant may span several records
+		if err != nil {
 			return nil, err
 		}
 	}
@@ -329,7 +332,9 @@ func (c *Core) redeemCode(ctx context.Context, svc *Service, cl *Client, req Tok
 		// A second use: whoever holds the code now, the tokens of the first
 		// use may be in the wrong hands (RFC 6749 §4.1.2, RFC 9700 §4.2.4).
 		if code.TokenID != 0 && code.ServiceID == svc.ID {
-			if _, err := c.store.RevokeTokens(ctx, RevokeFilter{ServiceID: svc.ID, TokenID: code.TokenID}, now, ReasonCodeReuse); err != nil {
+			_, err := c.store.RevokeTokens(ctx, RevokeFilter{ServiceID: svc.ID, TokenID: code.TokenID}, now, ReasonCodeReuse)
+			c.tokens.changedToken(svc.ID, code.TokenID)
+			if err != nil {
 				return nil, err
 			}
 		}
@@ -403,7 +408,7 @@ func (c *Core) AuthorizeIntrospection(p *Principal, sid int64) error {
 // and the service and client come from the cache.
 func (c *Core) Introspect(ctx context.Context, svc *Service, raw, hint string) (*Introspection, error) {
 	inactive := &Introspection{}
-	t, refresh, err := c.findPresented(ctx, raw, hint)
+	t, refresh, err := c.findPresentedCached(ctx, svc.ID, raw, hint)
 	if ErrorCode(err) == ENOTFOUND {
 		return inactive, nil
 	} else if err != nil {
@@ -428,6 +433,27 @@ func (c *Core) Introspect(ctx context.Context, svc *Service, raw, hint string) (
 		return nil, err
 	}
 	return out, nil
+}
+
+// findPresentedCached is findPresented with the introspection cache in
+// front of tokend-format access tokens, the values resource servers present.
+func (c *Core) findPresentedCached(ctx context.Context, sid int64, raw, hint string) (*Token, bool, error) {
+	if kind, ok := SecretKindOf(raw); !ok || kind != KindAccessToken || c.tokens == nil {
+		return c.findPresented(ctx, raw, hint)
+	}
+	h := HashSecret(raw)
+	if t, ok := c.tokens.get(h); ok {
+		return t, false, nil
+	}
+	before := c.tokens.serviceGenerations(sid)
+	t, err := c.store.GetTokenByAccessHash(ctx, h)
+	if err != nil {
+		return nil, false, err
+	}
+	if t.ServiceID == sid {
+		c.tokens.put(t, before)
+	}
+	return t, false, nil
 }
 
 // findPresented finds the token record a presented value belongs to, trying
@@ -483,5 +509,6 @@ func (c *Core) RevokeByClient(ctx context.Context, svc *Service, cl *Client, raw
 		return Errorf(EFORBIDDEN, "the token was not issued to this client")
 	}
 	_, err = c.store.RevokeTokens(ctx, RevokeFilter{ServiceID: svc.ID, TokenID: t.ID}, c.Now(), "revoked_by_client")
+	c.tokens.changedToken(svc.ID, t.ID)
 	return err
 }

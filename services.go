@@ -305,6 +305,7 @@ func (c *Core) DeleteService(ctx context.Context, p *Principal, id int64) error 
 		return err
 	}
 	defer c.cache.forgetAll()
+	defer c.tokens.changedService(id)
 	return c.store.DeleteService(ctx, id)
 }
 

@@ -631,6 +631,7 @@ func (c *Core) UpdateToken(ctx context.Context, p *Principal, sid, id int64, u T
 		}
 		return nil
 	})
+	c.tokens.changedToken(sid, id)
 	if err != nil {
 		return nil, err
 	}
@@ -647,6 +648,7 @@ func (c *Core) DeleteToken(ctx context.Context, p *Principal, sid, id int64) err
 	if _, err := c.tokenOf(ctx, sid, id); err != nil {
 		return err
 	}
+	defer c.tokens.changedToken(sid, id)
 	return c.store.DeleteToken(ctx, id)
 }
 
@@ -714,6 +716,11 @@ func (c *Core) RevokeTokens(ctx context.Context, p *Principal, sid int64, r Revo
 		}
 	default:
 		return 0, Invalid("token", "name what to revoke: token, hash, client and/or subject")
+	}
+	if f.TokenID != 0 {
+		defer c.tokens.changedToken(sid, f.TokenID)
+	} else {
+		defer c.tokens.changedService(sid)
 	}
 	return c.store.RevokeTokens(ctx, f, c.Now(), r.Reason)
 }

@@ -173,7 +173,9 @@ func (c *Core) DeleteUser(ctx context.Context, p *Principal, sid int64, username
 	if _, err := c.store.GetUser(ctx, sid, username); err != nil {
 		return err
 	}
-	if _, err := c.store.RevokeTokens(ctx, RevokeFilter{ServiceID: sid, Subject: &username}, c.Now(), "user_deleted"); err != nil {
+	_, err := c.store.RevokeTokens(ctx, RevokeFilter{ServiceID: sid, Subject: &username}, c.Now(), "user_deleted")
+	c.tokens.changedService(sid)
+	if err != nil {
 		return err
 	}
 	return c.store.DeleteUser(ctx, sid, username)
