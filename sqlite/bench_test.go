@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
@@ -37,9 +36,21 @@ func seedHash(i int, kind byte) tokend.Hash {
 
 func seedSubject(i int) string { return fmt.Sprintf("user-%05d", i%seedSubjects) }
 
-// seedTokens inserts n realistic tokens into service serviceID in one
-// transaction, which is what makes 100,000 of them take seconds, not the
-// minutes of one synced commit each.
+// seedToken is the i-th seeded token: the shape of an authorization-code
+// grant with a refresh token, as most stored tokens are.
+func seedToken(serviceID int64, i int) *tokend.Token {
+	created := seedNow.Add(time.Duration(i) * time.Second)
+	return &tokend.Token{
+		ServiceID: serviceID, ClientID: int64(1 + i%seedClients), Subject: seedSubject(i),
+		GrantType: tokend.GrantAuthorizationCode, AccessHash: seedHash(i, 'a'), RefreshHash: seedHash(i, 'r'),
+		Scopes: []string{"openid", "profile", "email"}, CreatedAt: created,
+		AccessExpiresAt: created.Add(time.Hour), RefreshExpiresAt: created.Add(30 * 24 * time.Hour),
+		AuthTime: created.Add(-time.Minute),
+	}
+}
+
+// seedTokens creates service serviceID and imports n realistic tokens into
+// it, numbered from 0.
 func seedTokens(tb testing.TB, s *Store, serviceID int64, n int) {
 	tb.Helper()
 	ctx := context.Background()
@@ -47,30 +58,22 @@ func seedTokens(tb testing.TB, s *Store, serviceID int64, n int) {
 	if err := s.CreateService(ctx, svc); err != nil {
 		tb.Fatal(err)
 	}
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		stmt := tx.StmtContext(ctx, s.insertToken)
-		defer stmt.Close()
-		for i := range n {
-			created := seedNow.Add(time.Duration(i) * time.Second)
-			t := &tokend.Token{
-				ServiceID: serviceID, ClientID: int64(1 + i%seedClients), Subject: seedSubject(i),
-				GrantType: tokend.GrantAuthorizationCode, AccessHash: seedHash(i, 'a'), RefreshHash: seedHash(i, 'r'),
-				Scopes: []string{"openid", "profile", "email"}, CreatedAt: created,
-				AccessExpiresAt: created.Add(time.Hour), RefreshExpiresAt: created.Add(30 * 24 * time.Hour),
-				AuthTime: created.Add(-time.Minute),
-			}
-			args, err := tokenArgs(t)
-			if err != nil {
-				return err
-			}
-			if _, err := stmt.ExecContext(ctx, args...); err != nil {
-				return err
-			}
+	importRange(tb, s, serviceID, 0, n)
+}
+
+// importRange imports seeded tokens from..to-1 in slices of 10,000.
+func importRange(tb testing.TB, s *Store, serviceID int64, from, to int) {
+	tb.Helper()
+	const chunk = 10_000
+	toks := make([]*tokend.Token, 0, chunk)
+	for start := from; start < to; start += chunk {
+		toks = toks[:0]
+		for i := start; i < min(start+chunk, to); i++ {
+			toks = append(toks, seedToken(serviceID, i))
 		}
-		return nil
-	})
-	if err != nil {
-		tb.Fatalf("seed: %v", err)
+		if err := s.ImportTokens(context.Background(), toks); err != nil {
+			tb.Fatalf("seed: %v", err)
+		}
 	}
 }
 

@@ -85,7 +85,7 @@ func (s *Store) CreateClient(ctx context.Context, c *tokend.Client) error {
 	if c.ID != 0 {
 		id = c.ID
 	}
-	return s.inTx(ctx, func(tx *sql.Tx) error {
+	return s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO clients (`+clientCols+`)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			append([]any{id, c.ServiceID, c.ClientID}, args...)...)
@@ -136,7 +136,7 @@ func (s *Store) ListClients(ctx context.Context, f tokend.ClientFilter) ([]*toke
 
 func (s *Store) UpdateClient(ctx context.Context, id int64, update func(*tokend.Client) error) (*tokend.Client, error) {
 	var c *tokend.Client
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var err error
 		if c, err = s.getClient(ctx, tx, id); err != nil {
 			return err
@@ -166,7 +166,7 @@ func (s *Store) DeleteClient(ctx context.Context, id int64, revokedAt time.Time,
 	if revokedAt.IsZero() {
 		return errZeroRevokedAt
 	}
-	return s.inTx(ctx, func(tx *sql.Tx) error {
+	return s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var serviceID int64
 		err := tx.QueryRowContext(ctx, `DELETE FROM clients WHERE id = ? RETURNING service_id`, id).Scan(&serviceID)
 		if errors.Is(err, sql.ErrNoRows) {

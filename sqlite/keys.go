@@ -42,7 +42,7 @@ func (s *Store) CreateKey(ctx context.Context, k *tokend.Key) error {
 	if k.ServiceID != 0 {
 		serviceID = k.ServiceID
 	}
-	return s.inTx(ctx, func(tx *sql.Tx) error {
+	return s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		return tx.QueryRowContext(ctx, `INSERT INTO keys (service_id, name, permissions, hash, created_at, expires_at)
 			VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
 			serviceID, text(k.Name), perms, k.Hash[:], k.CreatedAt.UnixMilli(), millis(k.ExpiresAt)).Scan(&k.ID)
@@ -76,7 +76,7 @@ func (s *Store) ListKeys(ctx context.Context, serviceID int64) ([]*tokend.Key, e
 }
 
 func (s *Store) DeleteKey(ctx context.Context, id int64) error {
-	return s.inTx(ctx, func(tx *sql.Tx) error {
+	return s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		return mustAffect(tx.ExecContext(ctx, `DELETE FROM keys WHERE id = ?`, id))("key")
 	})
 }

@@ -25,7 +25,7 @@ func (s *Store) RotateRefreshToken(ctx context.Context, old tokend.Hash, retired
 		return nil, tokend.NotFound("token") // the zero hash means "no refresh token"
 	}
 	var t *tokend.Token
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		// Looked up inside the writer transaction: a concurrent rotation of
 		// the same hash waits for this one to commit and then finds nothing.
 		var err error
@@ -146,9 +146,11 @@ func (s *Store) CreateAuthorizationCode(ctx context.Context, c *tokend.Authoriza
 	if err != nil {
 		return err
 	}
-	_, err = s.write.ExecContext(ctx, `INSERT INTO authorization_codes (`+codeCols+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...)
-	return s.fail(ctx, err)
+	return s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO authorization_codes (`+codeCols+`)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...)
+		return err
+	})
 }
 
 var errZeroUsedAt = tokend.Invalid("used_at", "must be set")
@@ -165,7 +167,7 @@ func (s *Store) RedeemAuthorizationCode(ctx context.Context, h tokend.Hash, at t
 	)
 	// mint runs inside the writer transaction, so that of concurrent
 	// redemptions only the first sees the code unused.
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var err error
 		code, err = scanCode(tx.QueryRowContext(ctx, selectCode, h[:]))
 		if errors.Is(err, sql.ErrNoRows) {

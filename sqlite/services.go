@@ -68,7 +68,7 @@ func (s *Store) CreateService(ctx context.Context, sv *tokend.Service) error {
 	if sv.ID != 0 {
 		id = sv.ID
 	}
-	return s.inTx(ctx, func(tx *sql.Tx) error {
+	return s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO services (`+serviceCols+`)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, append([]any{id}, args...)...)
 		if err != nil {
@@ -125,7 +125,7 @@ func collect[T any](rows *sql.Rows, scan func(rowScanner) (T, error)) ([]T, erro
 
 func (s *Store) UpdateService(ctx context.Context, id int64, update func(*tokend.Service) error) (*tokend.Service, error) {
 	var sv *tokend.Service
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var err error
 		if sv, err = s.getService(ctx, tx, id); err != nil {
 			return err
@@ -155,7 +155,7 @@ func (s *Store) UpdateService(ctx context.Context, id int64, update func(*tokend
 // CASCADE, so the cascade does not depend on the connection's foreign_keys
 // setting.
 func (s *Store) DeleteService(ctx context.Context, id int64) error {
-	return s.inTx(ctx, func(tx *sql.Tx) error {
+	return s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		for _, q := range []string{
 			// History first: it finds its rows through the tokens.
 			`DELETE FROM refresh_history WHERE token_id IN (SELECT id FROM tokens WHERE service_id = ?)`,

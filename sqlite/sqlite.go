@@ -38,6 +38,13 @@ type Store struct {
 	getByRefresh *sql.Stmt
 	insertToken  *sql.Stmt
 
+	// The group-commit writer (writer.go) and its savepoint statements.
+	reqs                           chan *writeReq
+	writerDone                     chan struct{}
+	closeMu                        sync.RWMutex
+	closed                         bool
+	spBegin, spRelease, spRollback *sql.Stmt
+
 	// Token lists are built from the filter, so their SQL varies; parsing
 	// it costs more than running it on a subject's few rows. The shapes
 	// are few in practice, so prepared ones are kept, up to a bound.
@@ -143,12 +150,27 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		s.write.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
+	for _, p := range []struct {
+		st  **sql.Stmt
+		sql string
+	}{{&s.spBegin, spBegin}, {&s.spRelease, spRelease}, {&s.spRollback, spRollback}} {
+		if *p.st, err = s.write.PrepareContext(ctx, p.sql); err != nil {
+			s.write.Close()
+			return nil, fmt.Errorf("sqlite: prepare: %w", err)
+		}
+	}
+	// Sized so that a full group can queue while the previous one commits
+	// without its callers blocking on the channel.
+	s.reqs = make(chan *writeReq, maxBatch)
+	s.writerDone = make(chan struct{})
+	go s.writer()
+	// Migrations go through the writer too: one path for every write.
 	if err := s.Migrate(ctx); err != nil {
-		s.write.Close()
+		s.Close()
 		return nil, err
 	}
 	if s.read, err = sql.Open("sqlite", dsn(path, false)); err != nil {
-		s.write.Close()
+		s.Close()
 		return nil, err
 	}
 	n := max(4, runtime.GOMAXPROCS(0))
@@ -184,7 +206,18 @@ func (s *Store) Close() error {
 	}
 	s.listStmts = nil
 	s.listMu.Unlock()
-	for _, st := range []*sql.Stmt{s.getByAccess, s.getByRefresh, s.insertToken} {
+	// Stop the writer first: it finishes every write queued before Close,
+	// and later ones fail with EUNAVAILABLE.
+	s.closeMu.Lock()
+	if !s.closed && s.reqs != nil {
+		s.closed = true
+		close(s.reqs)
+		s.closeMu.Unlock()
+		<-s.writerDone
+	} else {
+		s.closeMu.Unlock()
+	}
+	for _, st := range []*sql.Stmt{s.getByAccess, s.getByRefresh, s.insertToken, s.spBegin, s.spRelease, s.spRollback} {
 		if st != nil {
 			errs = append(errs, st.Close())
 		}
@@ -238,7 +271,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.inTx(ctx, func(tx *sql.Tx) error {
+	return s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 			version    INTEGER PRIMARY KEY,
 			applied_at INTEGER NOT NULL
@@ -277,25 +310,6 @@ func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
 	var v int
 	err := s.write.QueryRowContext(ctx, "SELECT IFNULL(MAX(version), 0) FROM schema_migrations").Scan(&v)
 	return v, s.fail(ctx, err)
-}
-
-// inTx runs fn in a write transaction on the single writer connection,
-// rolling back if fn fails. Driver errors are translated; a callerError
-// is unwrapped and returned as the caller made it.
-func (s *Store) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
-	tx, err := s.write.BeginTx(ctx, nil)
-	if err != nil {
-		return s.fail(ctx, err)
-	}
-	if err := fn(tx); err != nil {
-		tx.Rollback()
-		var ce callerError
-		if errors.As(err, &ce) {
-			return ce.err
-		}
-		return s.fail(ctx, err)
-	}
-	return s.fail(ctx, tx.Commit())
 }
 
 // callerError carries an update function's error through inTx untouched:

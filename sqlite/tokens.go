@@ -180,11 +180,15 @@ func (s *Store) CreateToken(ctx context.Context, t *tokend.Token) error {
 	if err != nil {
 		return err
 	}
-	// A single statement commits on its own; the one writer connection
-	// serialises it with every other write.
-	if err := s.insertToken.QueryRowContext(ctx, args...).Scan(&t.ID); err != nil {
-		return s.fail(ctx, err)
+	var id int64
+	err = s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		return tx.StmtContext(ctx, s.insertToken).QueryRowContext(ctx, args...).Scan(&id)
+	})
+	if err != nil {
+		return err
 	}
+	// Set only once committed: a failed call leaves the token as it was.
+	t.ID = id
 	if t.GrantID == 0 {
 		t.GrantID = t.ID
 	}
@@ -221,7 +225,7 @@ func (s *Store) GetTokenByRefreshHash(ctx context.Context, h tokend.Hash) (*toke
 
 func (s *Store) UpdateToken(ctx context.Context, id int64, update func(*tokend.Token) error) (*tokend.Token, error) {
 	var t *tokend.Token
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var err error
 		if t, err = s.getToken(ctx, tx, id); err != nil {
 			return err
@@ -253,7 +257,7 @@ func (s *Store) updateToken(ctx context.Context, tx *sql.Tx, t *tokend.Token, up
 }
 
 func (s *Store) DeleteToken(ctx context.Context, id int64) error {
-	return s.inTx(ctx, func(tx *sql.Tx) error {
+	return s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		// A retired refresh token of a deleted record is just unknown.
 		if _, err := tx.ExecContext(ctx, `DELETE FROM refresh_history WHERE token_id = ?`, id); err != nil {
 			return err
@@ -287,7 +291,7 @@ func (s *Store) RevokeTokens(ctx context.Context, f tokend.RevokeFilter, at time
 		return 0, tokend.Invalid("token", "name what to revoke: token, grant, client or subject")
 	}
 	var n int64
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE tokens SET revoked_at = ?, revoked_reason = ? WHERE `+w.String(),
 			append([]any{at.UnixMilli(), text(reason)}, w.args...)...)
 		if err != nil {

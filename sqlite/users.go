@@ -44,7 +44,7 @@ func (s *Store) CreateUser(ctx context.Context, u *tokend.User) error {
 	if err != nil {
 		return err
 	}
-	return s.inTx(ctx, func(tx *sql.Tx) error {
+	return s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		return tx.QueryRowContext(ctx, `INSERT INTO users (service_id, username, password_hash, account_id, roles,
 			created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 			append([]any{u.ServiceID, u.Username}, args...)...).Scan(&u.ID)
@@ -80,7 +80,7 @@ func (s *Store) ListUsers(ctx context.Context, serviceID, afterID int64, limit i
 
 func (s *Store) UpdateUser(ctx context.Context, serviceID int64, username string, update func(*tokend.User) error) (*tokend.User, error) {
 	var u *tokend.User
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var err error
 		if u, err = s.getUser(ctx, tx, serviceID, username); err != nil {
 			return err
@@ -107,7 +107,7 @@ func (s *Store) UpdateUser(ctx context.Context, serviceID int64, username string
 }
 
 func (s *Store) DeleteUser(ctx context.Context, serviceID int64, username string) error {
-	return s.inTx(ctx, func(tx *sql.Tx) error {
+	return s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		return mustAffect(tx.ExecContext(ctx, `DELETE FROM users WHERE service_id = ? AND username = ?`,
 			serviceID, username))("user")
 	})

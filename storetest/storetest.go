@@ -46,6 +46,7 @@ func RunTests(t *testing.T, newStore func(t *testing.T) tokend.Store) {
 		{"DeleteService", testDeleteService},
 		{"SubjectGrants", testSubjectGrants},
 		{"Concurrency", testConcurrency},
+		{"ConcurrentCreates", testConcurrentCreates},
 		{"Rotation", testRotation},
 		{"AuthorizationCodes", testCodes},
 		{"Users", testUsers},

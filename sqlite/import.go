@@ -1,0 +1,102 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+
+	"github.com/tokend/tokend"
+)
+
+// importRows is how many tokens one INSERT statement carries: 256 rows of
+// 28 values stay well under SQLite's 32,766 bound variables, and bigger
+// statements save nothing more per row.
+const importRows = 256
+
+// grantIDArg is the position of grant_id in tokenArgs.
+const grantIDArg = 12
+
+// importSQL inserts n tokens with their ids given.
+func importSQL(n int) string {
+	row := "(" + strings.TrimSuffix(strings.Repeat("?, ", strings.Count(tokenCols, ",")+2), ", ") + ")"
+	return `INSERT INTO tokens (id, ` + tokenCols + `) VALUES ` +
+		strings.TrimSuffix(strings.Repeat(row+", ", n), ", ")
+}
+
+// ImportTokens stores many tokens in one transaction, for seeding and
+// migrating from another server. It validates each token as CreateToken
+// does and fails with the same errors (ECONFLICT for a hash already stored
+// or given twice); it is all or nothing per call: on any error no token of
+// the call is stored and none is changed. On success every token has its
+// new ID, and a zero GrantID becomes the ID, in the order given: ids are
+// assigned in slice order.
+//
+// The call holds the writer for its whole duration, delaying other writes;
+// callers importing millions pass them in slices of some tens of thousands.
+func (s *Store) ImportTokens(ctx context.Context, toks []*tokend.Token) error {
+	if len(toks) == 0 {
+		return nil
+	}
+	args := make([]any, 0, len(toks)*(strings.Count(tokenCols, ",")+2))
+	for _, t := range toks {
+		// Validated before the writer sees them; the stale id must not
+		// become the grant id, as in CreateToken.
+		c := *t
+		c.ID = 0
+		a, err := tokenArgs(&c)
+		if err != nil {
+			return err
+		}
+		args = append(args, nil) // the id, set in the transaction
+		args = append(args, a...)
+	}
+	width := len(args) / len(toks)
+	var first int64
+	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		// Ids are given explicitly, after every id ever handed out: the
+		// AUTOINCREMENT sequence, which the insert then advances.
+		err := tx.QueryRowContext(ctx, `SELECT max(
+			IFNULL((SELECT seq FROM sqlite_sequence WHERE name = 'tokens'), 0),
+			IFNULL((SELECT max(id) FROM tokens), 0)) + 1`).Scan(&first)
+		if err != nil {
+			return err
+		}
+		for i, t := range toks {
+			id := first + int64(i)
+			args[i*width] = id
+			if t.GrantID == id {
+				args[i*width+1+grantIDArg] = nil // stored as NULL: the token's own id
+			}
+		}
+		var full *sql.Stmt
+		for start := 0; start < len(toks); start += importRows {
+			n := min(importRows, len(toks)-start)
+			chunk := args[start*width : (start+n)*width]
+			if n < importRows {
+				_, err = tx.ExecContext(ctx, importSQL(n), chunk...)
+			} else {
+				if full == nil {
+					if full, err = tx.PrepareContext(ctx, importSQL(importRows)); err != nil {
+						return err
+					}
+					defer full.Close()
+				}
+				_, err = full.ExecContext(ctx, chunk...)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for i, t := range toks {
+		t.ID = first + int64(i)
+		if t.GrantID == 0 {
+			t.GrantID = t.ID
+		}
+	}
+	return nil
+}

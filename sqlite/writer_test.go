@@ -1,0 +1,262 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tokend/tokend"
+)
+
+func testToken(serviceID int64, h byte) *tokend.Token {
+	return &tokend.Token{ServiceID: serviceID, ClientID: 1, GrantType: tokend.GrantClientCredentials,
+		AccessHash: tokend.Hash{h, 1}, Scopes: []string{"read"}, CreatedAt: time.UnixMilli(1).UTC(),
+		AccessExpiresAt: time.UnixMilli(2).UTC()}
+}
+
+// TestReturnedWriteIsInTheFile checks that a write is committed before its
+// call returns: a copy of the files taken right after the calls, with the
+// store still open (as a crash would leave them: no checkpoint, no Close),
+// holds every token. synchronous=FULL (TestPragmas) makes that commit reach
+// the disk before it returns, which a test cannot cut the power to check.
+func TestReturnedWriteIsInTheFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "tokend.db")
+	s, err := Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.CreateService(t.Context(), &tokend.Service{ID: 1, CreatedAt: time.UnixMilli(1), UpdatedAt: time.UnixMilli(1)}); err != nil {
+		t.Fatal(err)
+	}
+	toks := make([]*tokend.Token, 200)
+	var wg sync.WaitGroup
+	for i := range toks {
+		toks[i] = testToken(1, byte(i))
+		wg.Go(func() {
+			if err := s.CreateToken(t.Context(), toks[i]); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if _, err := s.RevokeTokens(t.Context(), tokend.RevokeFilter{ServiceID: 1, TokenID: toks[7].ID}, time.UnixMilli(9), "gone"); err != nil {
+		t.Fatal(err)
+	}
+	crash := filepath.Join(dir, "crash")
+	if err := os.Mkdir(crash, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for _, suffix := range []string{"", "-wal"} {
+		copyFile(t, path+suffix, filepath.Join(crash, "tokend.db"+suffix))
+	}
+	c, err := Open(t.Context(), filepath.Join(crash, "tokend.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for i, want := range toks {
+		got, err := c.GetTokenByAccessHash(t.Context(), want.AccessHash)
+		if err != nil {
+			t.Fatalf("token %d lost: %v", i, err)
+		}
+		if got.ID != want.ID {
+			t.Fatalf("token %d has id %d, want %d", i, got.ID, want.ID)
+		}
+		if (i == 7) != !got.RevokedAt.IsZero() {
+			t.Fatalf("token %d: revoked at %v", i, got.RevokedAt)
+		}
+	}
+}
+
+func copyFile(t *testing.T, from, to string) {
+	t.Helper()
+	src, err := os.Open(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	dst, err := os.Create(to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.Copy(dst, src); err != nil {
+		t.Fatal(err)
+	}
+	if err := dst.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// blockWriter holds the writer inside a request until release is closed,
+// so that requests queue behind it.
+func blockWriter(t *testing.T, s *Store) (release func(), done <-chan error) {
+	entered, unblock := make(chan struct{}), make(chan struct{})
+	errc := make(chan error, 1)
+	go func() {
+		errc <- s.inTx(context.Background(), func(ctx context.Context, tx *sql.Tx) error {
+			close(entered)
+			<-unblock
+			return nil
+		})
+	}()
+	<-entered
+	return func() { close(unblock) }, errc
+}
+
+// waitQueued waits until n requests wait in the writer's queue.
+func waitQueued(t *testing.T, s *Store, n int) {
+	deadline := time.Now().Add(10 * time.Second)
+	for len(s.reqs) < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d requests queued, want %d", len(s.reqs), n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+func TestCanceledBeforeItsTurnWritesNothing(t *testing.T) {
+	s := mustOpen(t)
+	if err := s.CreateService(t.Context(), &tokend.Service{ID: 1, CreatedAt: time.UnixMilli(1), UpdatedAt: time.UnixMilli(1)}); err != nil {
+		t.Fatal(err)
+	}
+	release, blocked := blockWriter(t, s)
+	ctx, cancel := context.WithCancel(t.Context())
+	errc := make(chan error, 2)
+	tok, kept := testToken(1, 1), testToken(1, 2)
+	go func() { errc <- s.CreateToken(ctx, tok) }()
+	waitQueued(t, s, 1)
+	go func() { errc <- s.CreateToken(t.Context(), kept) }()
+	waitQueued(t, s, 2)
+	cancel()
+	// The canceled caller returns without waiting for the writer.
+	if err := <-errc; !errors.Is(err, context.Canceled) {
+		t.Fatalf("canceled CreateToken: %v, want context.Canceled", err)
+	}
+	release()
+	if err := <-blocked; err != nil {
+		t.Fatal(err)
+	}
+	if err := <-errc; err != nil {
+		t.Fatalf("the request queued beside it: %v", err)
+	}
+	if _, err := s.GetTokenByAccessHash(t.Context(), tok.AccessHash); tokend.ErrorCode(err) != tokend.ENOTFOUND {
+		t.Fatalf("canceled token: %v, want it not stored", err)
+	}
+	if _, err := s.GetTokenByAccessHash(t.Context(), kept.AccessHash); err != nil {
+		t.Fatalf("the other token: %v", err)
+	}
+}
+
+// A caller whose context ends while its work runs gets the outcome: the
+// write is committed, and saying otherwise would make it retry a success.
+func TestCanceledDuringItsTurnGetsTheResult(t *testing.T) {
+	s := mustOpen(t)
+	if err := s.CreateService(t.Context(), &tokend.Service{ID: 1, CreatedAt: time.UnixMilli(1), UpdatedAt: time.UnixMilli(1)}); err != nil {
+		t.Fatal(err)
+	}
+	tok := testToken(1, 1)
+	if err := s.CreateToken(t.Context(), tok); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	got, err := s.UpdateToken(ctx, tok.ID, func(t *tokend.Token) error {
+		cancel()
+		t.RevokedReason = "changed"
+		return nil
+	})
+	if err != nil || got.RevokedReason != "changed" {
+		t.Fatalf("UpdateToken = %v, %v; want the committed token", got, err)
+	}
+	if stored, err := s.GetToken(t.Context(), tok.ID); err != nil || stored.RevokedReason != "changed" {
+		t.Fatalf("stored token %v, %v", stored, err)
+	}
+}
+
+// A request that fails, or panics, is rolled back alone; the ones grouped
+// with it commit.
+func TestFailingRequestLeavesTheGroup(t *testing.T) {
+	s := mustOpen(t)
+	if err := s.CreateService(t.Context(), &tokend.Service{ID: 1, CreatedAt: time.UnixMilli(1), UpdatedAt: time.UnixMilli(1)}); err != nil {
+		t.Fatal(err)
+	}
+	base := testToken(1, 9)
+	if err := s.CreateToken(t.Context(), base); err != nil {
+		t.Fatal(err)
+	}
+	release, blocked := blockWriter(t, s)
+	errAbort := errors.New("abort")
+	type result struct {
+		name string
+		err  error
+		pnc  any
+	}
+	results := make(chan result, 4)
+	run := func(name string, fn func() error) {
+		go func() {
+			defer func() {
+				if v := recover(); v != nil {
+					results <- result{name, nil, v}
+				}
+			}()
+			results <- result{name, fn(), nil}
+		}()
+	}
+	first, last := testToken(1, 1), testToken(1, 2)
+	run("first", func() error { return s.CreateToken(t.Context(), first) })
+	waitQueued(t, s, 1)
+	run("fails", func() error {
+		_, err := s.UpdateToken(t.Context(), base.ID, func(t *tokend.Token) error {
+			t.RevokedReason = "must not stay"
+			return errAbort
+		})
+		return err
+	})
+	waitQueued(t, s, 2)
+	run("panics", func() error {
+		_, err := s.UpdateToken(t.Context(), base.ID, func(t *tokend.Token) error {
+			t.RevokedReason = "must not stay either"
+			panic("boom")
+		})
+		return err
+	})
+	waitQueued(t, s, 3)
+	run("last", func() error { return s.CreateToken(t.Context(), last) })
+	waitQueued(t, s, 4)
+	release()
+	if err := <-blocked; err != nil {
+		t.Fatal(err)
+	}
+	for range 4 {
+		r := <-results
+		switch r.name {
+		case "first", "last":
+			if r.err != nil || r.pnc != nil {
+				t.Errorf("%s: %v, %v", r.name, r.err, r.pnc)
+			}
+		case "fails":
+			if r.err != errAbort {
+				t.Errorf("fails: %v, want the update's error", r.err)
+			}
+		case "panics":
+			if r.pnc != "boom" {
+				t.Errorf("panics: recovered %v, want the update's panic in the caller", r.pnc)
+			}
+		}
+	}
+	if got, err := s.GetToken(t.Context(), base.ID); err != nil || got.RevokedReason != "" {
+		t.Fatalf("failed updates left %v, %v", got, err)
+	}
+	for _, tok := range []*tokend.Token{first, last} {
+		if _, err := s.GetTokenByAccessHash(t.Context(), tok.AccessHash); err != nil {
+			t.Fatalf("token grouped with a failure: %v", err)
+		}
+	}
+}
