@@ -38,7 +38,20 @@ func (s *Store) ImportTokens(ctx context.Context, toks []*tokend.Token) error {
 		return nil
 	}
 	args := make([]any, 0, len(toks)*(strings.Count(tokenCols, ",")+2))
+	// The hashes must differ among the tokens given, as from those stored.
+	access := make(map[tokend.Hash]struct{}, len(toks))
+	refresh := make(map[tokend.Hash]struct{}, len(toks))
 	for _, t := range toks {
+		if _, dup := access[t.AccessHash]; dup {
+			return errAccessTaken
+		}
+		access[t.AccessHash] = struct{}{}
+		if !t.RefreshHash.IsZero() {
+			if _, dup := refresh[t.RefreshHash]; dup {
+				return errRefreshTaken
+			}
+			refresh[t.RefreshHash] = struct{}{}
+		}
 		// Validated before the writer sees them; the stale id must not
 		// become the grant id, as in CreateToken.
 		c := *t
@@ -61,7 +74,11 @@ func (s *Store) ImportTokens(ctx context.Context, toks []*tokend.Token) error {
 		if err != nil {
 			return err
 		}
+		check := tx.StmtContext(ctx, s.checkHashes)
 		for i, t := range toks {
+			if err := checkHashesWith(ctx, check, 0, t.AccessHash, t.RefreshHash); err != nil {
+				return err
+			}
 			id := first + int64(i)
 			args[i*width] = id
 			if t.GrantID == id {

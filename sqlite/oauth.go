@@ -29,7 +29,7 @@ func (s *Store) RotateRefreshToken(ctx context.Context, old tokend.Hash, retired
 		// Looked up inside the writer transaction: a concurrent rotation of
 		// the same hash waits for this one to commit and then finds nothing.
 		var err error
-		if t, err = s.oneToken(ctx, tx.QueryRowContext(ctx, selectToken+` WHERE refresh_hash = ?`, old[:])); err != nil {
+		if t, err = s.oneToken(ctx, tx.QueryRowContext(ctx, byRefreshSQL, hashKey(old)...)); err != nil {
 			return err
 		}
 		if err := s.updateToken(ctx, tx, t, update); err != nil {
@@ -191,7 +191,7 @@ func (s *Store) RedeemAuthorizationCode(ctx context.Context, h tokend.Hash, at t
 		if err != nil {
 			return err
 		}
-		if err := tx.StmtContext(ctx, s.insertToken).QueryRowContext(ctx, args...).Scan(&t.ID); err != nil {
+		if t.ID, err = s.insertTokenTx(ctx, tx, t, args); err != nil {
 			return err
 		}
 		if t.GrantID == 0 {

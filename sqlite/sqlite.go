@@ -37,6 +37,7 @@ type Store struct {
 	getByAccess  *sql.Stmt
 	getByRefresh *sql.Stmt
 	insertToken  *sql.Stmt
+	checkHashes  *sql.Stmt
 
 	// The group-commit writer (writer.go) and its savepoint statements.
 	reqs                           chan *writeReq
@@ -185,13 +186,16 @@ func Open(ctx context.Context, path string) (*Store, error) {
 
 func (s *Store) prepare(ctx context.Context) error {
 	var err error
-	if s.getByAccess, err = s.read.PrepareContext(ctx, selectToken+" WHERE access_hash = ?"); err != nil {
+	if s.getByAccess, err = s.read.PrepareContext(ctx, byAccessSQL); err != nil {
 		return fmt.Errorf("sqlite: prepare: %w", err)
 	}
-	if s.getByRefresh, err = s.read.PrepareContext(ctx, selectToken+" WHERE refresh_hash = ?"); err != nil {
+	if s.getByRefresh, err = s.read.PrepareContext(ctx, byRefreshSQL); err != nil {
 		return fmt.Errorf("sqlite: prepare: %w", err)
 	}
 	if s.insertToken, err = s.write.PrepareContext(ctx, insertTokenSQL); err != nil {
+		return fmt.Errorf("sqlite: prepare: %w", err)
+	}
+	if s.checkHashes, err = s.write.PrepareContext(ctx, checkHashesSQL); err != nil {
 		return fmt.Errorf("sqlite: prepare: %w", err)
 	}
 	return nil
@@ -217,7 +221,7 @@ func (s *Store) Close() error {
 	} else {
 		s.closeMu.Unlock()
 	}
-	for _, st := range []*sql.Stmt{s.getByAccess, s.getByRefresh, s.insertToken, s.spBegin, s.spRelease, s.spRollback} {
+	for _, st := range []*sql.Stmt{s.getByAccess, s.getByRefresh, s.insertToken, s.checkHashes, s.spBegin, s.spRelease, s.spRollback} {
 		if st != nil {
 			errs = append(errs, st.Close())
 		}
@@ -378,8 +382,6 @@ var conflictFields = map[string]string{
 	"clients.client_id":        "client_id",
 	"keys.hash":                "key",
 	"keys.id":                  "id",
-	"tokens.access_hash":       "access_token",
-	"tokens.refresh_hash":      "refresh_token",
 	"tokens.id":                "id",
 	"authorization_codes.hash": "code",
 	"users.username":           "username",

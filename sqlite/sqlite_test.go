@@ -60,8 +60,10 @@ func TestQueryPlans(t *testing.T) {
 	}
 	h := make([]byte, 32)
 	cases = append(cases,
-		query{"ByAccessHash", "tokens", selectToken + " WHERE access_hash = ?", []any{h}},
-		query{"ByRefreshHash", "tokens", selectToken + " WHERE refresh_hash = ?", []any{h}},
+		query{"ByAccessHash", "tokens", byAccessSQL, []any{h[:8], h}},
+		query{"ByRefreshHash", "tokens", byRefreshSQL, []any{h[:8], h}},
+		// Before every token insert and every update of one.
+		query{"HashesTaken", "tokens", checkHashesSQL, []any{h[:8], h, h[:8], h, 1}},
 		// Every refresh with a rotated-away value, and every code redemption.
 		query{"RetiredByHash", "refresh_history", selectRetired, []any{h}},
 		query{"CodeByHash", "authorization_codes", selectCode, []any{h}},
@@ -298,8 +300,8 @@ func TestUpgradeFromFirstSchema(t *testing.T) {
 		t.Fatalf("Open of a version 1 database: %v", err)
 	}
 	defer s.Close()
-	if v, err := s.SchemaVersion(t.Context()); err != nil || v != 2 {
-		t.Fatalf("SchemaVersion = %d, %v; want 2", v, err)
+	if v, err := s.SchemaVersion(t.Context()); err != nil || v != latestVersion(t) {
+		t.Fatalf("SchemaVersion = %d, %v; want %d", v, err, latestVersion(t))
 	}
 	got, err := s.GetService(t.Context(), 7)
 	if err != nil {
@@ -338,5 +340,106 @@ func TestRotationMustReplaceTheRefreshToken(t *testing.T) {
 	}
 	if got, err := s.GetTokenByAccessHash(ctx, tok.AccessHash); err != nil || got.ID != tok.ID {
 		t.Fatalf("the refused rotation changed the token: %v", err)
+	}
+}
+
+func latestVersion(t *testing.T) int {
+	ms, err := listMigrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ms[len(ms)-1].version
+}
+
+// TestUpgradeFromSecondSchema opens a database made by migrations 0001 and
+// 0002, with tokens in it, and checks that 0003's prefix indexes find them
+// and keep their hashes unique.
+func TestUpgradeFromSecondSchema(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "tokend.db")
+	db, err := sql.Open("sqlite", dsn(path, true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stmts := []string{`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)`}
+	for _, name := range []string{"0001_init.sql", "0002_oauth.sql"} {
+		body, err := migrations.ReadFile("migrations/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stmts = append(stmts, string(body))
+	}
+	stmts = append(stmts, `INSERT INTO schema_migrations VALUES (1, 0), (2, 0)`,
+		`INSERT INTO services (id, name, access_token_ttl, refresh_token_ttl, rotate_refresh, refresh_reuse_grace,
+			keep_refresh_expiry, created_at, updated_at) VALUES (1, 'old', 1, 2, 1, 0, 0, 10, 20)`)
+	for _, q := range stmts {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Tokens as the old schema stored them, with the statement of the time
+	// (tokens has not changed), ids 1..20.
+	var old []*tokend.Token
+	for i := range 20 {
+		tok := seedToken(1, i)
+		if i%3 == 0 {
+			tok.RefreshHash = tokend.Hash{} // client credentials: no refresh token
+		}
+		args, err := tokenArgs(tok)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := db.Exec(insertTokenSQL, args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tok.ID, err = res.LastInsertId(); err != nil {
+			t.Fatal(err)
+		}
+		tok.GrantID = tok.ID
+		old = append(old, tok)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s, err := Open(t.Context(), path)
+	if err != nil {
+		t.Fatalf("Open of a version 2 database: %v", err)
+	}
+	defer s.Close()
+	if v, err := s.SchemaVersion(t.Context()); err != nil || v != latestVersion(t) {
+		t.Fatalf("SchemaVersion = %d, %v; want %d", v, err, latestVersion(t))
+	}
+	var n int
+	if err := s.read.QueryRow(`SELECT count(*) FROM sqlite_schema WHERE name IN ('tokens_access_hash', 'tokens_refresh_hash')`).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("%d full-hash indexes left (%v), want them dropped", n, err)
+	}
+	for _, want := range old {
+		got, err := s.GetTokenByAccessHash(t.Context(), want.AccessHash)
+		if err != nil || got.ID != want.ID {
+			t.Fatalf("token %d by access hash: %v, %v", want.ID, got, err)
+		}
+		if !want.RefreshHash.IsZero() {
+			if got, err := s.GetTokenByRefreshHash(t.Context(), want.RefreshHash); err != nil || got.ID != want.ID {
+				t.Fatalf("token %d by refresh hash: %v, %v", want.ID, got, err)
+			}
+		}
+	}
+	dup := seedToken(1, 1000)
+	dup.AccessHash = old[4].AccessHash
+	if err := s.CreateToken(t.Context(), dup); tokend.ErrorCode(err) != tokend.ECONFLICT {
+		t.Fatalf("CreateToken with an upgraded token's access hash: %v, want %s", err, tokend.ECONFLICT)
+	}
+	dup = seedToken(1, 1001)
+	dup.RefreshHash = old[4].RefreshHash
+	if err := s.CreateToken(t.Context(), dup); tokend.ErrorCode(err) != tokend.ECONFLICT {
+		t.Fatalf("CreateToken with an upgraded token's refresh hash: %v, want %s", err, tokend.ECONFLICT)
+	}
+	fresh := seedToken(1, 1002)
+	if err := s.CreateToken(t.Context(), fresh); err != nil {
+		t.Fatal(err)
+	}
+	if fresh.ID != 21 {
+		t.Fatalf("new token id %d, want 21 after the 20 upgraded", fresh.ID)
 	}
 }

@@ -43,8 +43,72 @@ const tokenCols = `service_id, client_id, grant_type, created_at, expires_at, ac
 
 const selectToken = `SELECT id, ` + tokenCols + ` FROM tokens`
 
+// Lookups by hash search the 8-byte prefix index (migration 0003) and
+// compare the full hash in the row. Their two arguments come from hashKey.
+const (
+	byAccessSQL  = selectToken + ` WHERE substr(access_hash, 1, 8) = ? AND access_hash = ?`
+	byRefreshSQL = selectToken + ` WHERE substr(refresh_hash, 1, 8) = ? AND refresh_hash = ?`
+)
+
+// hashKey is the arguments of a lookup by h: its index key and h itself.
+func hashKey(h tokend.Hash) []any { return []any{h[:8], h[:]} }
+
+// checkHashesSQL finds another token holding either hash: 1 for the access
+// hash, 2 for the refresh hash. A NULL refresh hash matches nothing.
+const checkHashesSQL = `SELECT 1 FROM tokens WHERE substr(access_hash, 1, 8) = ?1 AND access_hash = ?2 AND id <> ?5
+	UNION ALL
+	SELECT 2 FROM tokens WHERE substr(refresh_hash, 1, 8) = ?3 AND refresh_hash = ?4 AND id <> ?5
+	LIMIT 1`
+
+var (
+	errAccessTaken  = &tokend.Error{Code: tokend.ECONFLICT, Field: "access_token", Message: "a record with this access_token already exists"}
+	errRefreshTaken = &tokend.Error{Code: tokend.ECONFLICT, Field: "refresh_token", Message: "a record with this refresh_token already exists"}
+)
+
+// checkTokenHashes stands in for the UNIQUE constraints the prefix indexes
+// cannot carry: ECONFLICT if a token other than id (0: none) holds either
+// hash. Run in the writer's transaction before every insert or update of a
+// token's hashes, it sees every committed and earlier-in-group write, and no
+// other connection writes, so nothing can slip in between check and write.
+func (s *Store) checkTokenHashes(ctx context.Context, tx *sql.Tx, id int64, access, refresh tokend.Hash) error {
+	return checkHashesWith(ctx, tx.StmtContext(ctx, s.checkHashes), id, access, refresh)
+}
+
+// checkHashesWith is checkTokenHashes with the transaction's statement.
+func checkHashesWith(ctx context.Context, st *sql.Stmt, id int64, access, refresh tokend.Hash) error {
+	var refreshKey, refreshArg any
+	if !refresh.IsZero() {
+		refreshKey, refreshArg = refresh[:8], refresh[:]
+	}
+	var which int
+	err := st.QueryRowContext(ctx, access[:8], access[:], refreshKey, refreshArg, id).Scan(&which)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil
+	case err != nil:
+		return err
+	case which == 1:
+		return errAccessTaken
+	default:
+		return errRefreshTaken
+	}
+}
+
+// insertTokenTx checks t's hashes and inserts it, returning its new id.
+func (s *Store) insertTokenTx(ctx context.Context, tx *sql.Tx, t *tokend.Token, args []any) (id int64, err error) {
+	if err := s.checkTokenHashes(ctx, tx, 0, t.AccessHash, t.RefreshHash); err != nil {
+		return 0, err
+	}
+	// Exec and the last rowid, not RETURNING: no result set to build.
+	res, err := tx.StmtContext(ctx, s.insertToken).ExecContext(ctx, args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.LastInsertId()
+}
+
 var insertTokenSQL = `INSERT INTO tokens (` + tokenCols + `) VALUES (` +
-	strings.TrimSuffix(strings.Repeat("?, ", strings.Count(tokenCols, ",")+1), ", ") + `) RETURNING id`
+	strings.TrimSuffix(strings.Repeat("?, ", strings.Count(tokenCols, ",")+1), ", ") + `)`
 
 // updateTokenSQL writes every column but id and service_id: an update may
 // not move a token to another service.
@@ -181,8 +245,9 @@ func (s *Store) CreateToken(ctx context.Context, t *tokend.Token) error {
 		return err
 	}
 	var id int64
-	err = s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		return tx.StmtContext(ctx, s.insertToken).QueryRowContext(ctx, args...).Scan(&id)
+	err = s.inStmt(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		id, err = s.insertTokenTx(ctx, tx, t, args)
+		return err
 	})
 	if err != nil {
 		return err
@@ -212,7 +277,7 @@ func (s *Store) oneToken(ctx context.Context, row *sql.Row) (*tokend.Token, erro
 }
 
 func (s *Store) GetTokenByAccessHash(ctx context.Context, h tokend.Hash) (*tokend.Token, error) {
-	return s.oneToken(ctx, s.getByAccess.QueryRowContext(ctx, h[:]))
+	return s.oneToken(ctx, s.getByAccess.QueryRowContext(ctx, hashKey(h)...))
 }
 
 func (s *Store) GetTokenByRefreshHash(ctx context.Context, h tokend.Hash) (*tokend.Token, error) {
@@ -220,11 +285,13 @@ func (s *Store) GetTokenByRefreshHash(ctx context.Context, h tokend.Hash) (*toke
 		// The zero hash means "no refresh token"; it names no token.
 		return nil, tokend.NotFound("token")
 	}
-	return s.oneToken(ctx, s.getByRefresh.QueryRowContext(ctx, h[:]))
+	return s.oneToken(ctx, s.getByRefresh.QueryRowContext(ctx, hashKey(h)...))
 }
 
 func (s *Store) UpdateToken(ctx context.Context, id int64, update func(*tokend.Token) error) (*tokend.Token, error) {
 	var t *tokend.Token
+	// inTx, not inStmt, although it writes once: the update function may
+	// panic, and only a savepoint tells that nothing was written then.
 	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var err error
 		if t, err = s.getToken(ctx, tx, id); err != nil {
@@ -250,6 +317,9 @@ func (s *Store) updateToken(ctx context.Context, tx *sql.Tx, t *tokend.Token, up
 	}
 	args, err := tokenArgs(t)
 	if err != nil {
+		return err
+	}
+	if err := s.checkTokenHashes(ctx, tx, id, t.AccessHash, t.RefreshHash); err != nil {
 		return err
 	}
 	_, err = tx.ExecContext(ctx, updateTokenSQL, append(args[1:], id)...)
@@ -291,7 +361,7 @@ func (s *Store) RevokeTokens(ctx context.Context, f tokend.RevokeFilter, at time
 		return 0, tokend.Invalid("token", "name what to revoke: token, grant, client or subject")
 	}
 	var n int64
-	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.inStmt(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE tokens SET revoked_at = ?, revoked_reason = ? WHERE `+w.String(),
 			append([]any{at.UnixMilli(), text(reason)}, w.args...)...)
 		if err != nil {

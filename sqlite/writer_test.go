@@ -260,3 +260,89 @@ func TestFailingRequestLeavesTheGroup(t *testing.T) {
 		}
 	}
 }
+
+func TestImportTokens(t *testing.T) {
+	s := mustOpen(t)
+	ctx := t.Context()
+	if err := s.CreateService(ctx, &tokend.Service{ID: 1, CreatedAt: time.UnixMilli(1), UpdatedAt: time.UnixMilli(1)}); err != nil {
+		t.Fatal(err)
+	}
+	first := seedToken(1, 0)
+	if err := s.CreateToken(ctx, first); err != nil {
+		t.Fatal(err)
+	}
+	// More than one statement's worth, with a remainder.
+	var toks []*tokend.Token
+	for i := 1; i <= 2*importRows+7; i++ {
+		toks = append(toks, seedToken(1, i))
+	}
+	toks[3].GrantID = first.ID
+	if err := s.ImportTokens(ctx, toks); err != nil {
+		t.Fatal(err)
+	}
+	for i, tok := range toks {
+		if tok.ID != first.ID+1+int64(i) {
+			t.Fatalf("token %d got id %d, want %d", i, tok.ID, first.ID+1+int64(i))
+		}
+		got, err := s.GetTokenByRefreshHash(ctx, tok.RefreshHash)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.ID != tok.ID || got.GrantID != tok.GrantID || got.Subject != tok.Subject {
+			t.Fatalf("token %d read back as %+v, want %+v", i, got, tok)
+		}
+	}
+	if toks[3].GrantID != first.ID || toks[4].GrantID != toks[4].ID {
+		t.Fatalf("grant ids %d, %d", toks[3].GrantID, toks[4].GrantID)
+	}
+	count := func() (n int) {
+		if err := s.read.QueryRow(`SELECT count(*) FROM tokens`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	before := count()
+	// All or nothing: a conflict anywhere stores none and changes none.
+	for _, c := range []struct {
+		name  string
+		field string
+		make  func([]*tokend.Token)
+	}{
+		{"stored access hash", "access_token", func(b []*tokend.Token) { b[300].AccessHash = toks[5].AccessHash }},
+		{"stored refresh hash", "refresh_token", func(b []*tokend.Token) { b[1].RefreshHash = first.RefreshHash }},
+		{"access hash given twice", "access_token", func(b []*tokend.Token) { b[299].AccessHash = b[2].AccessHash }},
+		{"refresh hash given twice", "refresh_token", func(b []*tokend.Token) { b[9].RefreshHash = b[8].RefreshHash }},
+		{"unknown service", "", func(b []*tokend.Token) { b[280].ServiceID = 99 }},
+		{"invalid", "grant_type", func(b []*tokend.Token) { b[7].GrantType = "nope" }},
+	} {
+		var batch []*tokend.Token
+		for i := range 301 {
+			batch = append(batch, seedToken(1, 10_000+i))
+		}
+		c.make(batch)
+		err := s.ImportTokens(ctx, batch)
+		if err == nil {
+			t.Fatalf("%s: imported", c.name)
+		}
+		var e *tokend.Error
+		if !errors.As(err, &e) || (c.field != "" && e.Field != c.field) {
+			t.Fatalf("%s: %v, want a domain error on %q", c.name, err, c.field)
+		}
+		if n := count(); n != before {
+			t.Fatalf("%s: %d tokens stored, want %d", c.name, n, before)
+		}
+		for _, tok := range batch {
+			if tok.ID != 0 {
+				t.Fatalf("%s: a failed import set an id", c.name)
+			}
+		}
+	}
+	// Ids continue after the imported ones, never reusing them.
+	next := seedToken(1, 20_000)
+	if err := s.CreateToken(ctx, next); err != nil {
+		t.Fatal(err)
+	}
+	if want := toks[len(toks)-1].ID + 1; next.ID != want {
+		t.Fatalf("next id %d, want %d", next.ID, want)
+	}
+}
