@@ -35,6 +35,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runServe(ctx, args[1:], stdout, stderr, getenv)
 	case "migrate":
 		return runMigrate(ctx, args[1:], stdout, stderr, getenv)
+	case "bench":
+		return runBench(ctx, args[1:], stdout, stderr, getenv)
 	case "help", "-h", "-help", "--help":
 		usage(stdout)
 		return 0
@@ -53,6 +55,7 @@ func usage(w io.Writer) {
 Server:
   tokend serve [--addr 127.0.0.1:8080] [--store sqlite:tokend.db] [--base-url URL]
   tokend migrate [--store URL]
+  tokend bench [--duration 10s] [--connections 16] [--seed N] [--target URL]   load test over loopback
 
 Management (talks to a running server; --url/TOKEND_URL, --key/TOKEND_KEY, --json):
   tokend services list|get|create|update|delete

@@ -1,0 +1,126 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+// benchChildEnv marks a process the bench started from the test binary.
+// The bench starts its servers with os.Executable(), which under "go test"
+// is this test binary: TestMain turns such a child back into the tokend
+// command, so the test drives the same code a release binary runs.
+const benchChildEnv = "BENCH_CHILD_OF_TOKEND_TEST"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(benchChildEnv) == "1" {
+		main() // exits
+	}
+	// Children inherit the environment, minus TOKEND_* which the bench
+	// strips, hence a name outside that prefix.
+	os.Setenv(benchChildEnv, "1")
+	os.Exit(m.Run())
+}
+
+func TestBenchWholeCommand(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts servers and loads them for about 3 s")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 25*time.Second)
+	defer cancel()
+	var stdout, stderr bytes.Buffer
+	start := time.Now()
+	code := run(ctx, []string{"bench", "--seed", "2000", "--duration", "300ms", "--connections", "2", "--json"},
+		nil, &stdout, &stderr, func(string) string { return "" })
+	if code != 0 {
+		t.Fatalf("exit %d\nstderr:\n%s", code, stderr.String())
+	}
+	t.Logf("whole run took %v", time.Since(start))
+
+	var rep benchReport
+	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
+		t.Fatalf("output is not the JSON report: %v\n%s", err, stdout.String())
+	}
+	want := append([]string{"ceiling"}, benchScenarios...)
+	if len(rep.Results) != len(want) {
+		t.Fatalf("got %d results, want %d: %+v", len(rep.Results), len(want), rep.Results)
+	}
+	for i, r := range rep.Results {
+		if r.Scenario != want[i] {
+			t.Errorf("result %d is %q, want %q", i, r.Scenario, want[i])
+		}
+		if r.Requests == 0 || r.RPS <= 0 {
+			t.Errorf("%s: no requests succeeded (note %q)", r.Scenario, r.Note)
+		}
+		if r.Errors != 0 {
+			t.Errorf("%s: %d errors: %v", r.Scenario, r.Errors, r.ErrorKinds)
+		}
+		if r.Ratio <= 0 {
+			t.Errorf("%s: no ratio to the ceiling", r.Scenario)
+		}
+		if r.P50 <= 0 || r.Max < r.P99 || r.P99 < r.P50 {
+			t.Errorf("%s: latencies p50 %v p99 %v max %v", r.Scenario, r.P50, r.P99, r.Max)
+		}
+	}
+	if s := rep.Store; s == nil || s.Seeded != 2000 || s.TokensStored < 2000 || s.BytesPerToken <= 0 {
+		t.Errorf("store report %+v: want 2,000 seeded, at least that many stored, and bytes per token", s)
+	}
+	if s := rep.Server; s == nil || s.Startup <= 0 || s.PeakRSSBytes <= 0 {
+		t.Errorf("server report %+v: want start-up time and peak RSS", s)
+	}
+	if rep.Machine.NumCPU == 0 || rep.Machine.GoVersion == "" {
+		t.Errorf("machine info missing: %+v", rep.Machine)
+	}
+	if _, err := os.Stat(strings.TrimPrefix(rep.Store.URL, "sqlite:")); !os.IsNotExist(err) {
+		t.Errorf("the temporary store %s should be removed without --keep (stat: %v)", rep.Store.URL, err)
+	}
+
+	// The same report as a table, for people.
+	var table bytes.Buffer
+	if err := writeBenchReport(&table, &rep); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range append(want, "vs ceiling", "bytes per token", "peak RSS", "start-up", "GOMAXPROCS") {
+		if !strings.Contains(table.String(), s) {
+			t.Errorf("table lacks %q:\n%s", s, table.String())
+		}
+	}
+}
+
+func TestBenchFlags(t *testing.T) {
+	noenv := func(string) string { return "" }
+	for _, args := range [][]string{
+		{"--target", "http://10.0.0.1:8080", "--key", "k"},
+		{"--target", "https://127.0.0.1:8080", "--key", "k"},
+		{"--target", "http://127.0.0.1:8080"}, // no key
+		{"--scenarios", "introspect,nope"},
+		{"--connections", "0"},
+		{"--duration", "-1s"},
+		{"--store", "postgres://x"},
+		{"extra"},
+	} {
+		var stderr bytes.Buffer
+		code := run(context.Background(), append([]string{"bench"}, args...), nil, &bytes.Buffer{}, &stderr, noenv)
+		if code == 0 {
+			t.Errorf("bench %v succeeded; want a refusal", args)
+		}
+	}
+	cfg, err := parseBenchFlags([]string{"--scenarios", "list, introspect"}, &bytes.Buffer{}, noenv)
+	if err != nil || strings.Join(cfg.Scenarios, ",") != "list,introspect" || cfg.Connections != 16 || cfg.Duration != 10*time.Second {
+		t.Fatalf("parse: %+v, %v", cfg, err)
+	}
+}
+
+func TestProcKiB(t *testing.T) {
+	status := []byte("Name:\ttokend\nVmPeak:\t  900000 kB\nVmHWM:\t   51234 kB\nVmRSS:\t   40000 kB\n")
+	if n, ok := procKiB(status, "VmHWM:"); !ok || n != 51234<<10 {
+		t.Fatalf("VmHWM = %d, %v", n, ok)
+	}
+	if _, ok := procKiB([]byte("Name:\tx\n"), "VmHWM:"); ok {
+		t.Fatal("a missing field should not parse")
+	}
+}
