@@ -13,8 +13,17 @@ import (
 // statements save nothing more per row.
 const importRows = 256
 
-// grantIDArg is the position of grant_id in tokenArgs.
-const grantIDArg = 12
+// importArgs are the values of t's row with the id given (0 to validate
+// only), without changing t: a failed import leaves the tokens as they were.
+func importArgs(t *tokend.Token, id int64) ([]any, error) {
+	c := *t
+	c.ID = id // a stale id must not become the grant id, as in CreateToken
+	a, err := tokenArgs(&c)
+	if err != nil {
+		return nil, err
+	}
+	return append([]any{id}, a...), nil
+}
 
 // importSQL inserts n tokens with their ids given.
 func importSQL(n int) string {
@@ -31,13 +40,13 @@ func importSQL(n int) string {
 // new ID, and a zero GrantID becomes the ID, in the order given: ids are
 // assigned in slice order.
 //
-// The call holds the writer for its whole duration, delaying other writes;
+// The call is one transaction of its own: it holds the writer for its whole
+// duration, delaying other writes, and its WAL frames until it commits;
 // callers importing millions pass them in slices of some tens of thousands.
 func (s *Store) ImportTokens(ctx context.Context, toks []*tokend.Token) error {
 	if len(toks) == 0 {
 		return nil
 	}
-	args := make([]any, 0, len(toks)*(strings.Count(tokenCols, ",")+2))
 	// The hashes must differ among the tokens given, as from those stored.
 	access := make(map[tokend.Hash]struct{}, len(toks))
 	refresh := make(map[tokend.Hash]struct{}, len(toks))
@@ -52,20 +61,16 @@ func (s *Store) ImportTokens(ctx context.Context, toks []*tokend.Token) error {
 			}
 			refresh[t.RefreshHash] = struct{}{}
 		}
-		// Validated before the writer sees them; the stale id must not
-		// become the grant id, as in CreateToken.
-		c := *t
-		c.ID = 0
-		a, err := tokenArgs(&c)
-		if err != nil {
+		// Validated before the writer sees them; the values are made again
+		// a statement at a time there, which keeps memory to one
+		// statement's worth however many tokens are given.
+		if _, err := importArgs(t, 0); err != nil {
 			return err
 		}
-		args = append(args, nil) // the id, set in the transaction
-		args = append(args, a...)
 	}
-	width := len(args) / len(toks)
+	access, refresh = nil, nil
 	var first int64
-	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.inOwnTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		// Ids are given explicitly, after every id ever handed out: the
 		// AUTOINCREMENT sequence, which the insert then advances.
 		err := tx.QueryRowContext(ctx, `SELECT max(
@@ -75,22 +80,23 @@ func (s *Store) ImportTokens(ctx context.Context, toks []*tokend.Token) error {
 			return err
 		}
 		check := tx.StmtContext(ctx, s.checkHashes)
-		for i, t := range toks {
-			if err := checkHashesWith(ctx, check, 0, t.AccessHash, t.RefreshHash); err != nil {
-				return err
-			}
-			id := first + int64(i)
-			args[i*width] = id
-			if t.GrantID == id {
-				args[i*width+1+grantIDArg] = nil // stored as NULL: the token's own id
-			}
-		}
 		var full *sql.Stmt
+		args := make([]any, 0, importRows*(strings.Count(tokenCols, ",")+2))
 		for start := 0; start < len(toks); start += importRows {
 			n := min(importRows, len(toks)-start)
-			chunk := args[start*width : (start+n)*width]
+			args = args[:0]
+			for i, t := range toks[start : start+n] {
+				if err := checkHashesWith(ctx, check, 0, t.AccessHash, t.RefreshHash); err != nil {
+					return err
+				}
+				a, err := importArgs(t, first+int64(start+i))
+				if err != nil {
+					return err
+				}
+				args = append(args, a...)
+			}
 			if n < importRows {
-				_, err = tx.ExecContext(ctx, importSQL(n), chunk...)
+				_, err = tx.ExecContext(ctx, importSQL(n), args...)
 			} else {
 				if full == nil {
 					if full, err = tx.PrepareContext(ctx, importSQL(importRows)); err != nil {
@@ -98,7 +104,7 @@ func (s *Store) ImportTokens(ctx context.Context, toks []*tokend.Token) error {
 					}
 					defer full.Close()
 				}
-				_, err = full.ExecContext(ctx, chunk...)
+				_, err = full.ExecContext(ctx, args...)
 			}
 			if err != nil {
 				return err

@@ -1,9 +1,10 @@
 // Package sqlite implements tokend.Store on an SQLite database file, with the
 // pure-Go modernc.org/sqlite driver.
 //
-// All writes go through one connection, so writers queue in Go instead of
-// failing with "database is locked"; reads use a separate pool that WAL lets
-// run beside the writer.
+// All writes go through one goroutine on one connection, so writers queue in
+// Go instead of failing with "database is locked", and the writes waiting
+// at once share one transaction and one fsync (group commit, writer.go);
+// reads use a separate pool that WAL lets run beside the writer.
 package sqlite
 
 import (

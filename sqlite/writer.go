@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"sync/atomic"
 
 	"github.com/tokend/tokend"
@@ -43,6 +44,7 @@ type writeReq struct {
 	ctx   context.Context
 	fn    func(context.Context, *sql.Tx) error
 	one   bool // fn writes with one statement at most: see inStmt
+	alone bool // fn runs in a transaction of its own: see inOwnTx
 	state atomic.Int32
 	err   error
 	panic any // what fn panicked with, re-raised in the caller's goroutine
@@ -70,6 +72,15 @@ func (s *Store) inTx(ctx context.Context, fn func(context.Context, *sql.Tx) erro
 // (I/O, full disk, memory) fail the group as they would with a savepoint.
 func (s *Store) inStmt(ctx context.Context, fn func(context.Context, *sql.Tx) error) error {
 	return s.submit(ctx, &writeReq{ctx: ctx, fn: fn, one: true})
+}
+
+// inOwnTx is inTx for a large write (ImportTokens): it runs in a
+// transaction of its own between groups, rolled back whole if it fails. In a
+// savepoint, SQLite would copy every page it touches into the sub-journal
+// (in memory) to be able to undo it alone: hundreds of megabytes for an
+// import into a large store.
+func (s *Store) inOwnTx(ctx context.Context, fn func(context.Context, *sql.Tx) error) error {
+	return s.submit(ctx, &writeReq{ctx: ctx, fn: fn, alone: true})
 }
 
 func (s *Store) submit(ctx context.Context, r *writeReq) error {
@@ -128,7 +139,18 @@ func (s *Store) writer() {
 				break fill
 			}
 		}
-		s.runBatch(batch)
+		for rest := batch; len(rest) > 0; {
+			i := slices.IndexFunc(rest, func(r *writeReq) bool { return r.alone })
+			if i < 0 {
+				s.runBatch(rest)
+				break
+			}
+			if i > 0 {
+				s.runBatch(rest[:i])
+			}
+			s.runAlone(rest[i])
+			rest = rest[i+1:]
+		}
 		clear(batch) // let the requests' closures be collected
 	}
 }
@@ -233,6 +255,32 @@ func (s *Store) runBatch(batch []*writeReq) {
 	for _, r := range committed {
 		r.err = err
 		close(r.done)
+	}
+}
+
+// runAlone runs one request in a transaction of its own.
+func (s *Store) runAlone(r *writeReq) {
+	if !r.state.CompareAndSwap(reqQueued, reqTaken) {
+		return
+	}
+	defer close(r.done)
+	if r.err = r.ctx.Err(); r.err != nil {
+		return
+	}
+	ctx := context.Background()
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		r.err = s.fail(ctx, err)
+		return
+	}
+	err, r.panic = runReq(ctx, tx, r.fn)
+	if err != nil {
+		tx.Rollback()
+		r.err = s.reqErr(ctx, err)
+		return
+	}
+	if err := tx.Commit(); err != nil {
+		r.err = s.fail(ctx, err)
 	}
 }
 

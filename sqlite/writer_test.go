@@ -346,3 +346,52 @@ func TestImportTokens(t *testing.T) {
 		t.Fatalf("next id %d, want %d", next.ID, want)
 	}
 }
+
+// An import runs in a transaction of its own between groups: a failing one
+// takes nothing of the creates queued around it with it.
+func TestImportBesideCreates(t *testing.T) {
+	s := mustOpen(t)
+	ctx := t.Context()
+	if err := s.CreateService(ctx, &tokend.Service{ID: 1, CreatedAt: time.UnixMilli(1), UpdatedAt: time.UnixMilli(1)}); err != nil {
+		t.Fatal(err)
+	}
+	taken := seedToken(1, 0)
+	if err := s.CreateToken(ctx, taken); err != nil {
+		t.Fatal(err)
+	}
+	release, blocked := blockWriter(t, s)
+	errc := make(chan error, 3)
+	before, after := seedToken(1, 1), seedToken(1, 2)
+	go func() { errc <- s.CreateToken(ctx, before) }()
+	waitQueued(t, s, 1)
+	bad := []*tokend.Token{seedToken(1, 3), seedToken(1, 4)}
+	bad[1].RefreshHash = taken.RefreshHash
+	go func() { errc <- s.ImportTokens(ctx, bad) }()
+	waitQueued(t, s, 2)
+	go func() { errc <- s.CreateToken(ctx, after) }()
+	waitQueued(t, s, 3)
+	release()
+	if err := <-blocked; err != nil {
+		t.Fatal(err)
+	}
+	var failed int
+	for range 3 {
+		if err := <-errc; err != nil {
+			if tokend.ErrorCode(err) != tokend.ECONFLICT {
+				t.Fatalf("got %v", err)
+			}
+			failed++
+		}
+	}
+	if failed != 1 {
+		t.Fatalf("%d calls failed, want the import alone", failed)
+	}
+	for _, tok := range []*tokend.Token{before, after} {
+		if _, err := s.GetTokenByAccessHash(ctx, tok.AccessHash); err != nil {
+			t.Fatalf("create beside the import: %v", err)
+		}
+	}
+	if _, err := s.GetTokenByAccessHash(ctx, bad[0].AccessHash); tokend.ErrorCode(err) != tokend.ENOTFOUND {
+		t.Fatalf("a token of the failed import: %v", err)
+	}
+}
