@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"strings"
 	"sync"
 	"time"
@@ -28,6 +29,9 @@ type serveConfig struct {
 	BaseURL   string
 	LogLevel  slog.Level
 	LogFormat string
+	// DebugAddr, when set, serves Go's profiler (net/http/pprof) there, on
+	// a listener of its own so it is never exposed with the API.
+	DebugAddr string
 	// BootstrapKey is read from the environment only: a secret on the
 	// command line would show in ps and shell history.
 	BootstrapKey string
@@ -42,6 +46,7 @@ func parseServeFlags(name string, args []string, stderr io.Writer, getenv env) (
 	fs.StringVar(&cfg.BaseURL, "base-url", getenv("TOKEND_BASE_URL"), "public URL of this deployment; issuers derive from it (TOKEND_BASE_URL; default http://ADDR)")
 	level := fs.String("log-level", envOr(getenv, "TOKEND_LOG_LEVEL", "info"), "debug, info, warn or error (TOKEND_LOG_LEVEL)")
 	fs.StringVar(&cfg.LogFormat, "log-format", envOr(getenv, "TOKEND_LOG_FORMAT", "text"), "text or json (TOKEND_LOG_FORMAT)")
+	fs.StringVar(&cfg.DebugAddr, "debug-addr", getenv("TOKEND_DEBUG_ADDR"), "serve /debug/pprof/ on this address, e.g. 127.0.0.1:6060; off when empty (TOKEND_DEBUG_ADDR)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -87,6 +92,7 @@ type server struct {
 	serveErr error         // what Serve returned; read after stopped
 	stopOnce sync.Once
 	stopErr  error
+	debug    *http.Server // the profiler's, when --debug-addr is set
 }
 
 // startServer opens the store (creating and migrating it), makes sure a
@@ -144,6 +150,14 @@ func startServer(ctx context.Context, cfg *serveConfig, stderr io.Writer) (*serv
 		s.serveErr = s.http.Serve(ln)
 		close(s.stopped)
 	}()
+	if cfg.DebugAddr != "" {
+		if err := s.startDebug(cfg.DebugAddr); err != nil {
+			s.http.Close()
+			<-s.stopped
+			s.store.Close()
+			return nil, err
+		}
+	}
 	logger.Info("tokend listening", "url", s.url, "base_url", baseURL, "store", redactStoreURL(cfg.StoreURL), "startup", time.Since(started).Round(time.Millisecond))
 	return s, nil
 }
@@ -153,10 +167,31 @@ func (s *server) abort() {
 	s.store.Close()
 }
 
+// startDebug serves the profiler on its own listener.
+func (s *server) startDebug(addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("--debug-addr %s: %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	s.debug = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go s.debug.Serve(ln)
+	s.logger.Info("profiler listening", "url", "http://"+ln.Addr().String()+"/debug/pprof/")
+	return nil
+}
+
 // shutdown drains in-flight requests (up to the context's deadline) and
 // closes the store. Calling it again returns the first call's result.
 func (s *server) shutdown(ctx context.Context) error {
 	s.stopOnce.Do(func() {
+		if s.debug != nil {
+			s.debug.Close()
+		}
 		err := s.http.Shutdown(ctx)
 		<-s.stopped
 		if s.serveErr != nil && !errors.Is(s.serveErr, http.ErrServerClosed) {

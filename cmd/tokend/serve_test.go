@@ -170,6 +170,31 @@ func TestServeFlags(t *testing.T) {
 	}
 }
 
+func TestDebugListener(t *testing.T) {
+	s, stderr := MustServe(t, filepath.Join(t.TempDir(), "d.db"), map[string]string{"TOKEND_DEBUG_ADDR": "127.0.0.1:0"})
+	m := regexp.MustCompile(`profiler listening" url=(\S+)`).FindStringSubmatch(stderr.String())
+	if m == nil {
+		t.Fatalf("no profiler address logged:\n%s", stderr)
+	}
+	resp, err := http.Get(m[1] + "goroutine?debug=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("profiler answered %d", resp.StatusCode)
+	}
+	// The API listener does not expose it.
+	resp, err = http.Get(s.url + "/debug/pprof/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 404 {
+		t.Fatalf("the API listener served the profiler: %d", resp.StatusCode)
+	}
+}
+
 func TestOpenStoreErrors(t *testing.T) {
 	for _, url := range []string{"sqlite:", "mysql://x", "postgres://u:secret@h/db", "tokend.db"} {
 		_, err := openStore(context.Background(), url)
