@@ -38,6 +38,10 @@ type Config struct {
 	// TokenCacheSize bounds the introspection cache; zero means
 	// DefaultTokenCacheSize, a negative value turns it off.
 	TokenCacheSize int
+	// TokenCacheTTL bounds how long a cached token is trusted against
+	// changes made by another process; zero means DefaultTokenCacheTTL.
+	// Changes made through this core are seen at once, whatever the TTL.
+	TokenCacheTTL time.Duration
 }
 
 // Core applies tokend's rules on top of a Store.
@@ -64,7 +68,7 @@ func New(store Store, cfg Config) *Core {
 		ttl = DefaultCacheTTL
 	}
 	return &Core{store: store, baseURL: strings.TrimRight(cfg.BaseURL, "/"), now: now,
-		cache: newCache(ttl), tokens: newTokenCache(cfg.TokenCacheSize, ttl),
+		cache: newCache(ttl), tokens: newTokenCache(cfg.TokenCacheSize, orDefault(cfg.TokenCacheTTL, DefaultTokenCacheTTL)),
 		passwords: cfg.Passwords, callback: cfg.Callback}
 }
 

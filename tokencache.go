@@ -26,6 +26,11 @@ import (
 // (about 0.5 KB each).
 const DefaultTokenCacheSize = 50_000
 
+// DefaultTokenCacheTTL is how long a cached token is trusted against
+// changes from other processes. Longer than the service and client TTL:
+// a resource server's working set should stay cached between its requests.
+const DefaultTokenCacheTTL = 30 * time.Second
+
 const tokenShards = 64 // per service: a rotation invalidates 1/64 of the service's entries
 
 type tokenEntry struct {

@@ -128,71 +128,90 @@ func (s *Server) authorizeKey(r *http.Request, sid int64, c caller) (*tokend.Ser
 	}
 }
 
-// introspection renders RFC 7662 §2.2. Anything but an active token is
-// exactly {"active":false}: the endpoint must not tell why.
-func (s *Server) introspection(svc *tokend.Service, in *tokend.Introspection) map[string]any {
+// introspectionJSON is RFC 7662 §2.2's answer for an active token. A struct
+// rather than a map: this is the resource servers' hot path.
+type introspectionJSON struct {
+	Active               bool            `json:"active"`
+	Scope                string          `json:"scope"`
+	ClientID             string          `json:"client_id,omitempty"`
+	Sub                  string          `json:"sub,omitempty"`
+	Username             string          `json:"username,omitempty"`
+	TokenType            string          `json:"token_type"`
+	Exp                  int64           `json:"exp,omitempty"`
+	Iat                  int64           `json:"iat"`
+	Nbf                  int64           `json:"nbf"`
+	Aud                  []string        `json:"aud,omitempty"`
+	Iss                  string          `json:"iss"`
+	Jti                  string          `json:"jti"`
+	Cnf                  *confirmation   `json:"cnf,omitempty"`
+	AccountID            string          `json:"account_id,omitempty"`
+	Roles                []string        `json:"roles,omitempty"`
+	AuthTime             int64           `json:"auth_time,omitempty"`
+	ACR                  string          `json:"acr,omitempty"`
+	AuthorizationDetails json.RawMessage `json:"authorization_details,omitempty"`
+}
+
+// confirmation is RFC 7800's cnf: the key the token is bound to.
+type confirmation struct {
+	X5tS256 string `json:"x5t#S256,omitempty"`
+	JKT     string `json:"jkt,omitempty"`
+}
+
+// inactive is the whole answer for anything but an active token: the
+// endpoint must not tell why.
+var inactive = json.RawMessage(`{"active":false}`)
+
+// introspection renders RFC 7662 §2.2.
+func (s *Server) introspection(svc *tokend.Service, in *tokend.Introspection) any {
 	if !in.Active || in.Token == nil {
-		return map[string]any{"active": false}
+		return inactive
 	}
 	t := in.Token
-	out := map[string]any{}
-	// Properties first, so that a standard member can never be shadowed.
-	for _, p := range t.Properties {
-		if !p.Hidden && !reservedClaims[p.Key] {
-			out[p.Key] = p.Value
-		}
+	iat := issuedAt(svc, t, in.Refresh).Unix()
+	out := &introspectionJSON{
+		Active: true, Scope: strings.Join(t.Scopes, " "), TokenType: tokenType(t),
+		Iat: iat, Nbf: iat, Aud: t.Resources, Iss: s.core.IssuerOf(svc), Jti: strconv.FormatInt(t.ID, 10),
+		AccountID: t.AccountID, Roles: t.Roles, ACR: t.ACR, AuthorizationDetails: t.AuthorizationDetails,
 	}
-	out["active"] = true
-	out["scope"] = strings.Join(t.Scopes, " ")
 	if in.Client != nil {
-		out["client_id"] = in.Client.ClientID
+		out.ClientID = in.Client.ClientID
 	}
 	if t.Subject != "" {
-		out["sub"] = t.Subject
-		out["username"] = t.Subject
+		out.Sub, out.Username = t.Subject, t.Subject
 	}
 	if in.Refresh {
-		out["token_type"] = "refresh_token"
-	} else {
-		out["token_type"] = tokenType(t)
+		out.TokenType = "refresh_token"
 	}
 	if !in.ExpiresAt.IsZero() {
-		out["exp"] = in.ExpiresAt.Unix()
+		out.Exp = in.ExpiresAt.Unix()
 	}
-	iat := issuedAt(svc, t, in.Refresh)
-	out["iat"] = iat.Unix()
-	out["nbf"] = iat.Unix()
-	if len(t.Resources) > 0 {
-		out["aud"] = t.Resources
-	}
-	out["iss"] = s.core.IssuerOf(svc)
-	out["jti"] = strconv.FormatInt(t.ID, 10)
-	cnf := map[string]string{}
-	if t.CertThumbprint != "" {
-		cnf["x5t#S256"] = t.CertThumbprint
-	}
-	if t.DPoPThumbprint != "" {
-		cnf["jkt"] = t.DPoPThumbprint
-	}
-	if len(cnf) > 0 {
-		out["cnf"] = cnf
-	}
-	if t.AccountID != "" {
-		out["account_id"] = t.AccountID
-	}
-	if len(t.Roles) > 0 {
-		out["roles"] = t.Roles
+	if t.CertThumbprint != "" || t.DPoPThumbprint != "" {
+		out.Cnf = &confirmation{X5tS256: t.CertThumbprint, JKT: t.DPoPThumbprint}
 	}
 	if !t.AuthTime.IsZero() {
-		out["auth_time"] = t.AuthTime.Unix()
+		out.AuthTime = t.AuthTime.Unix()
 	}
-	if t.ACR != "" {
-		out["acr"] = t.ACR
+	return withProperties(out, t.Properties)
+}
+
+// withProperties adds a token's visible properties as top-level members;
+// one named like a standard member is left out, so it can never shadow it.
+func withProperties(out *introspectionJSON, props []tokend.Property) any {
+	extra := map[string]string{}
+	for _, p := range props {
+		if !p.Hidden && !reservedClaims[p.Key] {
+			extra[p.Key] = p.Value
+		}
 	}
-	if len(t.AuthorizationDetails) > 0 {
-		out["authorization_details"] = json.RawMessage(t.AuthorizationDetails)
+	if len(extra) == 0 {
+		return out
 	}
-	return out
+	base, err1 := json.Marshal(out)
+	more, err2 := json.Marshal(extra)
+	if err1 != nil || err2 != nil {
+		return out
+	}
+	return json.RawMessage(append(append(base[:len(base)-1], ','), more[1:]...))
 }
 
 // issuedAt is when the presented value was minted: a refresh mints a new
