@@ -22,9 +22,10 @@ import (
 // made by another process are bounded by the TTL (and, with several nodes
 // on one database, by the cross-node invalidation of the store).
 
-// DefaultTokenCacheSize bounds the number of cached access tokens
-// (about 0.5 KB each).
-const DefaultTokenCacheSize = 50_000
+// DefaultTokenCacheSize bounds the number of cached access tokens (about
+// 1 KB each with the map's overhead): a resource server's working set of
+// live tokens, not the whole table.
+const DefaultTokenCacheSize = 20_000
 
 // DefaultTokenCacheTTL is how long a cached token is trusted against
 // changes from other processes. Longer than the service and client TTL:

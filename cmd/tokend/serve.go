@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -35,10 +36,12 @@ type serveConfig struct {
 	// BootstrapKey is read from the environment only: a secret on the
 	// command line would show in ps and shell history.
 	BootstrapKey string
+
+	getenv env
 }
 
 func parseServeFlags(name string, args []string, stderr io.Writer, getenv env) (*serveConfig, error) {
-	cfg := &serveConfig{BootstrapKey: getenv("TOKEND_BOOTSTRAP_KEY")}
+	cfg := &serveConfig{BootstrapKey: getenv("TOKEND_BOOTSTRAP_KEY"), getenv: getenv}
 	fs := flag.NewFlagSet("tokend "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&cfg.Addr, "addr", envOr(getenv, "TOKEND_ADDR", "127.0.0.1:8080"), "listen address (TOKEND_ADDR)")
@@ -60,6 +63,18 @@ func parseServeFlags(name string, args []string, stderr io.Writer, getenv env) (
 		return nil, fmt.Errorf("--log-format: %q is not text or json", cfg.LogFormat)
 	}
 	return cfg, nil
+}
+
+// defaultMemoryLimit is the Go heap's soft limit unless GOMEMLIMIT says
+// otherwise. The heap holds bounded caches and in-flight requests; without
+// a limit the collector lets it grow to twice its live size between
+// cycles. SQLite's page cache lives outside it (see package sqlite).
+const defaultMemoryLimit = 96 << 20
+
+func setMemoryLimit(getenv env) {
+	if getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(defaultMemoryLimit)
+	}
 }
 
 func envOr(getenv env, name, def string) string {
@@ -99,6 +114,7 @@ type server struct {
 // management key exists, and starts serving.
 func startServer(ctx context.Context, cfg *serveConfig, stderr io.Writer) (*server, error) {
 	logger := newLogger(stderr, cfg)
+	setMemoryLimit(cfg.getenv)
 	started := time.Now()
 	store, err := openStore(ctx, cfg.StoreURL)
 	if err != nil {
