@@ -180,3 +180,82 @@ func BenchmarkListTokensBySubject(b *testing.B) {
 		}
 	}
 }
+
+const (
+	pageService  = 3 // after seedService and revokeService
+	pageSubjects = 400
+	pageTokens   = 50 // each subject's tokens: one full page
+)
+
+var pageSeedOnce sync.Once
+
+// pageSeededStore is seededStore plus service pageService, whose
+// pageSubjects subjects hold pageTokens live tokens each: the shape of the
+// management list of one subject's page with its total.
+func pageSeededStore(b *testing.B) *Store {
+	s := seededStore(b)
+	pageSeedOnce.Do(func() {
+		ctx := context.Background()
+		svc := &tokend.Service{ID: pageService, Name: "pages", CreatedAt: seedNow, UpdatedAt: seedNow}
+		if err := s.CreateService(ctx, svc); err != nil {
+			b.Fatal(err)
+		}
+		var toks []*tokend.Token
+		for i := range pageSubjects * pageTokens {
+			t := seedToken(pageService, i)
+			t.Subject = fmt.Sprintf("page-%03d", i%pageSubjects)
+			t.AccessHash, t.RefreshHash = seedHash(i, 'A'), seedHash(i, 'R')
+			toks = append(toks, t)
+		}
+		if err := s.ImportTokens(ctx, toks); err != nil {
+			b.Fatal(err)
+		}
+	})
+	return s
+}
+
+// BenchmarkListTokensBySubjectPage lists one subject's 50 active tokens
+// with the total, as GET /v1/services/{sid}/tokens?subject=… does.
+func BenchmarkListTokensBySubjectPage(b *testing.B) {
+	s := pageSeededStore(b)
+	ctx := context.Background()
+	rng := rand.New(rand.NewPCG(5, 6))
+	now := seedNow.Add(pageSubjects * pageTokens / 2 * time.Second)
+	b.ResetTimer()
+	for b.Loop() {
+		subject := fmt.Sprintf("page-%03d", rng.IntN(pageSubjects))
+		page, err := s.ListTokens(ctx, tokend.TokenFilter{
+			ServiceID: pageService, Subject: &subject, Status: tokend.StatusActive, Now: now,
+			OrderBy: tokend.OrderCreatedAt, Desc: true, Limit: pageTokens, CountTotal: true,
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if page.Total != pageTokens || len(page.Tokens) != pageTokens || page.More {
+			b.Fatalf("subject %s: %d tokens listed of %d (more: %v), want %d", subject, len(page.Tokens), page.Total, page.More, pageTokens)
+		}
+	}
+}
+
+// BenchmarkListTokensBySubjectMore lists the first 20 of a subject's 50
+// tokens: the total then takes a count of its own.
+func BenchmarkListTokensBySubjectMore(b *testing.B) {
+	s := pageSeededStore(b)
+	ctx := context.Background()
+	rng := rand.New(rand.NewPCG(7, 8))
+	now := seedNow.Add(pageSubjects * pageTokens / 2 * time.Second)
+	b.ResetTimer()
+	for b.Loop() {
+		subject := fmt.Sprintf("page-%03d", rng.IntN(pageSubjects))
+		page, err := s.ListTokens(ctx, tokend.TokenFilter{
+			ServiceID: pageService, Subject: &subject, Status: tokend.StatusActive, Now: now,
+			OrderBy: tokend.OrderCreatedAt, Desc: true, Limit: 20, CountTotal: true,
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if page.Total != pageTokens || len(page.Tokens) != 20 || !page.More {
+			b.Fatalf("subject %s: %d tokens listed of %d (more: %v), want 20 of %d", subject, len(page.Tokens), page.Total, page.More, pageTokens)
+		}
+	}
+}

@@ -93,11 +93,18 @@ func (s *Store) prepareList(ctx context.Context, query string, args []any) (*lis
 	return &listQuery{query, args, st}, err
 }
 
-func (q *listQuery) run(ctx context.Context, tx *sql.Tx) (*sql.Rows, error) {
-	if q.stmt == nil {
+// run runs the query in tx, or on db when tx is nil.
+func (q *listQuery) run(ctx context.Context, db *sql.DB, tx *sql.Tx) (*sql.Rows, error) {
+	switch {
+	case tx == nil && q.stmt == nil:
+		return db.QueryContext(ctx, q.sql, q.args...)
+	case tx == nil:
+		return q.stmt.QueryContext(ctx, q.args...)
+	case q.stmt == nil:
 		return tx.QueryContext(ctx, q.sql, q.args...)
+	default:
+		return tx.StmtContext(ctx, q.stmt).QueryContext(ctx, q.args...)
 	}
-	return tx.StmtContext(ctx, q.stmt).QueryContext(ctx, q.args...)
 }
 
 var _ tokend.Store = (*Store)(nil)

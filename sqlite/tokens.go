@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"strings"
 	"time"
 
@@ -41,7 +40,7 @@ const tokenCols = `service_id, client_id, grant_type, created_at, expires_at, ac
 	revoked_at, revoked_reason, refresh_scopes, account_id, roles, auth_time, acr, session_id,
 	resources, cert_thumbprint, dpop_thumbprint, properties, authorization_details`
 
-const selectToken = `SELECT id, ` + tokenCols + ` FROM tokens`
+const selectToken = `SELECT ` + tokenReadCols + ` FROM tokens`
 
 // Lookups by hash search the 8-byte prefix index (migration 0003) and
 // compare the full hash in the row. Their two arguments come from hashKey.
@@ -180,62 +179,25 @@ func tokenArgs(t *tokend.Token) ([]any, error) {
 	}, nil
 }
 
+// scanToken reads one token row selected with tokenReadCols.
 func scanToken(r rowScanner) (*tokend.Token, error) {
-	var (
-		t                                             tokend.Token
-		grant, createdAt, expiresAt                   int64
-		access, refresh                               []byte
-		subject, scopes, reason, refreshScopes        sql.NullString
-		account, roles, acr, session, resources       sql.NullString
-		cert, dpop, props, details                    sql.NullString
-		accessExp, refreshExp, grantID, lastRefreshed sql.NullInt64
-		revokedAt, authTime                           sql.NullInt64
-	)
-	err := r.Scan(&t.ID, &t.ServiceID, &t.ClientID, &grant, &createdAt, &expiresAt, &access, &refresh,
-		&subject, &scopes, &accessExp, &refreshExp, &t.Persistent, &grantID, &lastRefreshed,
-		&revokedAt, &reason, &refreshScopes, &account, &roles, &authTime, &acr, &session,
-		&resources, &cert, &dpop, &props, &details)
-	if err != nil {
-		return nil, err
-	}
-	var ok bool
-	if t.GrantType, ok = grantsByCode[grant]; !ok {
-		return nil, fmt.Errorf("sqlite: token %d has unknown grant type code %d", t.ID, grant)
-	}
-	if t.AccessHash, err = hashOf(access); err != nil {
-		return nil, err
-	}
-	if t.RefreshHash, err = hashOf(refresh); err != nil {
-		return nil, err
-	}
-	t.Subject = subject.String
-	t.Scopes = wordsOf[string](scopes)
-	if refreshScopes.Valid {
-		t.RefreshScopes = wordsOf[string](refreshScopes)
-	}
-	t.CreatedAt = timeOfMs(createdAt)
-	t.AccessExpiresAt, t.RefreshExpiresAt = timeOf(accessExp), timeOf(refreshExp)
-	t.LastRefreshedAt, t.RevokedAt, t.AuthTime = timeOf(lastRefreshed), timeOf(revokedAt), timeOf(authTime)
-	t.RevokedReason = reason.String
-	t.GrantID = t.ID
-	if grantID.Valid {
-		t.GrantID = grantID.Int64
-	}
-	if props.String != "" {
-		if err := json.Unmarshal([]byte(props.String), &t.Properties); err != nil {
-			return nil, fmt.Errorf("sqlite: token %d: stored properties: %w", t.ID, err)
+	return newTokenScanner(1, false).scan(r)
+}
+
+// scanTokens reads every row of a token list and closes rows; n is about
+// how many there are.
+func scanTokens(rows *sql.Rows, n int) ([]*tokend.Token, error) {
+	defer rows.Close()
+	sc := newTokenScanner(n, true)
+	out := make([]*tokend.Token, 0, min(n, 1024))
+	for rows.Next() {
+		t, err := sc.scan(rows)
+		if err != nil {
+			return nil, err
 		}
+		out = append(out, t)
 	}
-	t.AccountID, t.ACR, t.SessionID = account.String, acr.String, session.String
-	t.Roles = optWordsOf[string](roles)
-	if t.Resources, err = jsonListOf(resources, true); err != nil {
-		return nil, err
-	}
-	t.CertThumbprint, t.DPoPThumbprint = cert.String, dpop.String
-	if details.String != "" {
-		t.AuthorizationDetails = json.RawMessage(details.String)
-	}
-	return &t, nil
+	return out, rows.Err()
 }
 
 func (s *Store) CreateToken(ctx context.Context, t *tokend.Token) error {
@@ -517,17 +479,21 @@ func (s *Store) ListTokens(ctx context.Context, f tokend.TokenFilter) (*tokend.T
 			return nil, s.fail(ctx, err)
 		}
 	}
-	// One read transaction, so the total and the page see the same snapshot.
-	tx, err := s.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	// One read transaction, so the total and the page see the same
+	// snapshot; without a total the page is one statement, a snapshot of
+	// its own.
+	var tx *sql.Tx
+	if count != nil {
+		if tx, err = s.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true}); err != nil {
+			return nil, s.fail(ctx, err)
+		}
+		defer tx.Rollback()
+	}
+	rows, err := list.run(ctx, s.read, tx)
 	if err != nil {
 		return nil, s.fail(ctx, err)
 	}
-	defer tx.Rollback()
-	rows, err := list.run(ctx, tx)
-	if err != nil {
-		return nil, s.fail(ctx, err)
-	}
-	toks, err := collect(rows, scanToken)
+	toks, err := scanTokens(rows, f.Limit+1)
 	if err != nil {
 		return nil, s.fail(ctx, err)
 	}
@@ -535,21 +501,42 @@ func (s *Store) ListTokens(ctx context.Context, f tokend.TokenFilter) (*tokend.T
 	if len(toks) > f.Limit {
 		page.Tokens, page.More = toks[:f.Limit], true
 	}
-	if count != nil {
-		rows, err := count.run(ctx, tx)
-		if err != nil {
-			return nil, s.fail(ctx, err)
-		}
-		counts, err := collect(rows, func(r rowScanner) (n int, err error) { return n, r.Scan(&n) })
-		if err == nil && len(counts) != 1 {
+	if count == nil {
+		return page, nil
+	}
+	if n, ok := pageTotal(f, len(toks)); ok {
+		page.Total = n
+		return page, nil
+	}
+	rows, err = count.run(ctx, s.read, tx)
+	if err != nil {
+		return nil, s.fail(ctx, err)
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		err = rows.Err()
+		if err == nil {
 			err = errors.New("sqlite: count returned no row")
 		}
-		if err != nil {
-			return nil, s.fail(ctx, err)
-		}
-		page.Total = counts[0]
+		return nil, s.fail(ctx, err)
 	}
-	return page, nil
+	if err := rows.Scan(&page.Total); err != nil {
+		return nil, s.fail(ctx, err)
+	}
+	return page, s.fail(ctx, rows.Close())
+}
+
+// pageTotal is the number of tokens the filter matches, ignoring paging,
+// when the page shows it: a page without a cursor that ends before the
+// limit holds the last of them, so the total is its offset plus the rows
+// read (unless the offset lies past the end). Most subjects hold fewer
+// tokens than a page, so their total costs no count of its own, which
+// would read every row again to judge its status.
+func pageTotal(f tokend.TokenFilter, rows int) (int, bool) {
+	if f.After != nil || rows > f.Limit || (rows == 0 && f.Offset > 0) {
+		return 0, false
+	}
+	return f.Offset + rows, true
 }
 
 func (s *Store) ListSubjectGrants(ctx context.Context, serviceID int64, subject string, now time.Time) ([]*tokend.ClientGrant, error) {

@@ -68,6 +68,7 @@ func cursorOf(t *tokend.Token, k tokend.OrderKey) *tokend.Cursor {
 func walk(tb testing.TB, s tokend.Store, f tokend.TokenFilter) []*tokend.Token {
 	tb.Helper()
 	var all []*tokend.Token
+	total := -1
 	for range 1000 {
 		page, err := s.ListTokens(tb.Context(), f)
 		mustNoErr(tb, err, "ListTokens")
@@ -75,7 +76,18 @@ func walk(tb testing.TB, s tokend.Store, f tokend.TokenFilter) []*tokend.Token {
 			tb.Fatalf("page of %d tokens, limit %d", len(page.Tokens), f.Limit)
 		}
 		all = append(all, page.Tokens...)
+		if f.CountTotal {
+			// Every page counts the same tokens: the first (no cursor)
+			// and the later ones (after a cursor) alike.
+			if total >= 0 && page.Total != total {
+				tb.Fatalf("page %d: Total = %d, the first page said %d", len(all), page.Total, total)
+			}
+			total = page.Total
+		}
 		if !page.More {
+			if f.CountTotal && total != len(all) {
+				tb.Fatalf("Total = %d, but paging listed %d tokens", total, len(all))
+			}
 			return all
 		}
 		if len(page.Tokens) == 0 {
@@ -270,6 +282,35 @@ func testTokenFilters(t *testing.T, s tokend.Store) {
 			if !slices.Equal(ids(got), ids(want)) {
 				t.Fatalf("order %s desc %v:\ngot  %v\nwant %v", o.key, o.desc, ids(got), ids(want))
 			}
+		}
+	})
+	t.Run("TotalPastTheEnd", func(t *testing.T) {
+		// A page that shows the end holds the total too; one past the
+		// end, or empty after a cursor, does not, and it must still be right.
+		f := tokend.TokenFilter{ServiceID: svc.ID, Status: tokend.StatusActive, Now: now, OrderBy: tokend.OrderCreatedAt, CountTotal: true}
+		want := len(expect(tokens, f))
+		for _, c := range []struct {
+			offset, limit, n int
+			more             bool
+		}{
+			{0, want + 1, want, false}, {0, want, want, false}, {0, want - 1, want - 1, true},
+			{want - 2, 5, 2, false}, {want, 5, 0, false}, {want + 3, 5, 0, false},
+		} {
+			f.Offset, f.Limit = c.offset, c.limit
+			page, err := s.ListTokens(t.Context(), f)
+			mustNoErr(t, err, "ListTokens")
+			if page.Total != want || len(page.Tokens) != c.n || page.More != c.more {
+				t.Fatalf("offset %d limit %d: %d tokens of %d, More %v; want %d of %d, More %v",
+					c.offset, c.limit, len(page.Tokens), page.Total, page.More, c.n, want, c.more)
+			}
+		}
+		f.Offset, f.Limit = 0, 1
+		all := walk(t, s, f)
+		f.After = cursorOf(all[len(all)-1], f.OrderBy)
+		page, err := s.ListTokens(t.Context(), f)
+		mustNoErr(t, err, "ListTokens")
+		if page.Total != want || len(page.Tokens) != 0 || page.More {
+			t.Fatalf("after the last token: %d tokens of %d, More %v; want none of %d", len(page.Tokens), page.Total, page.More, want)
 		}
 	})
 	t.Run("MoreIsFalseOnAnExactlyFullLastPage", func(t *testing.T) {
