@@ -5,6 +5,23 @@
 // Go instead of failing with "database is locked", and the writes waiting
 // at once share one transaction and one fsync (group commit, writer.go);
 // reads use a separate pool that WAL lets run beside the writer.
+//
+// # Memory
+//
+// Each connection has a page cache of its own, and together they are most of
+// the store's memory. The budget is explicit: the writer's cache is 16 MiB
+// and the read connections (max(4, GOMAXPROCS) of them) share 32 MiB, split
+// evenly, so the store's page caches stay within 48 MiB however many cores
+// the machine has. The file is read with plain reads, never memory-mapped
+// (mmap_size 0): mapped pages would count toward the process's memory
+// outside that budget. Either cache can be sized with WithCache, or with
+// parameters after the path, in MiB:
+//
+//	/var/lib/tokend/tokend.db?writer_cache_mib=16&read_cache_mib=32
+//
+// A bigger read cache saves reads of the hash indexes' inner pages on a
+// store of tens of millions of tokens; a smaller one costs only those reads,
+// which the operating system's file cache usually serves.
 package sqlite
 
 import (
@@ -109,12 +126,69 @@ func (q *listQuery) run(ctx context.Context, db *sql.DB, tx *sql.Tx) (*sql.Rows,
 
 var _ tokend.Store = (*Store)(nil)
 
-// cacheKiB is the page cache of each connection. The hot working set is the
-// hash indexes and the newest tokens; 16 MiB per connection keeps their
-// upper levels in memory without letting the read pool grow large.
-const cacheKiB = 16 * 1024
+// The default page cache budget, see the package documentation. The hot
+// working set is the hash indexes' upper levels and the newest tokens.
+const (
+	defaultWriterCacheKiB = 16 * 1024
+	defaultReadCacheKiB   = 32 * 1024
+	minConnCacheKiB       = 256 // a reader's share never falls below this
+)
 
-func dsn(path string, writer bool) string {
+// Option changes how Open opens a store.
+type Option func(*options)
+
+type options struct {
+	writerCacheKiB, readCacheKiB int
+}
+
+// WithCache sets the writer connection's page cache and the page cache the
+// read connections share, in MiB; 0 keeps a default (16 and 32 MiB).
+func WithCache(writerMiB, readMiB int) Option {
+	return func(o *options) {
+		if writerMiB > 0 {
+			o.writerCacheKiB = writerMiB * 1024
+		}
+		if readMiB > 0 {
+			o.readCacheKiB = readMiB * 1024
+		}
+	}
+}
+
+// pathParams are the parameters a path may carry after "?", as Options.
+var pathParams = map[string]func(mib int) Option{
+	"writer_cache_mib": func(n int) Option { return WithCache(n, 0) },
+	"read_cache_mib":   func(n int) Option { return WithCache(0, n) },
+}
+
+// splitPath separates a path from the options given after its "?".
+func splitPath(path string) (string, []Option, error) {
+	file, query, found := strings.Cut(path, "?")
+	if strings.Contains(file, "#") {
+		return "", nil, fmt.Errorf("sqlite: database path %q must not contain #", file)
+	}
+	if !found {
+		return file, nil, nil
+	}
+	vals, err := url.ParseQuery(query)
+	if err != nil {
+		return "", nil, fmt.Errorf("sqlite: database path %q: %w", path, err)
+	}
+	var opts []Option
+	for k, vs := range vals {
+		opt, ok := pathParams[k]
+		if !ok {
+			return "", nil, fmt.Errorf("sqlite: database path %q: unknown parameter %q (known: writer_cache_mib, read_cache_mib)", path, k)
+		}
+		n, err := strconv.Atoi(vs[len(vs)-1])
+		if err != nil || n < 1 || n > 1<<20 {
+			return "", nil, fmt.Errorf("sqlite: database path %q: %s must be a number of MiB from 1", path, k)
+		}
+		opts = append(opts, opt(n))
+	}
+	return file, opts, nil
+}
+
+func dsn(path string, writer bool, cacheKiB int) string {
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout(10000)")
 	q.Add("_pragma", "foreign_keys(ON)")
@@ -122,6 +196,10 @@ func dsn(path string, writer bool) string {
 	// every commit is synced, WAL or not.
 	q.Add("_pragma", "synchronous(FULL)")
 	q.Add("_pragma", fmt.Sprintf("cache_size(-%d)", cacheKiB))
+	// No memory-mapped reads: mapped pages would grow the resident set
+	// beyond the cache budget (the build's default is 0 too; this keeps
+	// it so whatever the build).
+	q.Add("_pragma", "mmap_size(0)")
 	q.Add("_pragma", "temp_store(MEMORY)")
 	if writer {
 		q.Add("_pragma", "journal_mode(WAL)")
@@ -136,17 +214,22 @@ func dsn(path string, writer bool) string {
 }
 
 // Open opens (creating if needed) the database at path and brings its schema
-// up to date.
-func Open(ctx context.Context, path string) (*Store, error) {
+// up to date. The path may end in parameters, see the package documentation;
+// options given here override them.
+func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
+	path, popts, err := splitPath(path)
+	if err != nil {
+		return nil, err
+	}
 	if path == "" {
 		return nil, errors.New("sqlite: empty database path")
 	}
-	if strings.ContainsAny(path, "?#") {
-		return nil, fmt.Errorf("sqlite: database path %q must not contain ? or #", path)
+	o := options{writerCacheKiB: defaultWriterCacheKiB, readCacheKiB: defaultReadCacheKiB}
+	for _, opt := range append(popts, opts...) {
+		opt(&o)
 	}
 	s := &Store{}
-	var err error
-	if s.write, err = sql.Open("sqlite", dsn(path, true)); err != nil {
+	if s.write, err = sql.Open("sqlite", dsn(path, true, o.writerCacheKiB)); err != nil {
 		return nil, err
 	}
 	s.write.SetMaxOpenConns(1)
@@ -178,11 +261,11 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		s.Close()
 		return nil, err
 	}
-	if s.read, err = sql.Open("sqlite", dsn(path, false)); err != nil {
+	n := max(4, runtime.GOMAXPROCS(0))
+	if s.read, err = sql.Open("sqlite", dsn(path, false, readerCacheKiB(o.readCacheKiB, n))); err != nil {
 		s.Close()
 		return nil, err
 	}
-	n := max(4, runtime.GOMAXPROCS(0))
 	s.read.SetMaxOpenConns(n)
 	s.read.SetMaxIdleConns(n)
 	if err := s.prepare(ctx); err != nil {
@@ -190,6 +273,11 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// readerCacheKiB is each of n read connections' share of a budget.
+func readerCacheKiB(budgetKiB, n int) int {
+	return max(budgetKiB/n, minConnCacheKiB)
 }
 
 func (s *Store) prepare(ctx context.Context) error {

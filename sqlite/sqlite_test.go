@@ -245,7 +245,8 @@ func TestPragmas(t *testing.T) {
 		{"foreign_keys", "1"},
 		{"busy_timeout", "10000"},
 		{"temp_store", "2"}, // MEMORY
-		{"cache_size", fmt.Sprint(-cacheKiB)},
+		{"cache_size", fmt.Sprint(-defaultWriterCacheKiB)},
+		{"mmap_size", "0"},
 	} {
 		var got string
 		if err := s.write.QueryRow("PRAGMA " + c.pragma).Scan(&got); err != nil {
@@ -265,6 +266,61 @@ func TestPragmas(t *testing.T) {
 	if _, err := s.read.Exec("DELETE FROM tokens"); err == nil {
 		t.Error("a read connection could write")
 	}
+	checkReadPragma(t, s, "cache_size", fmt.Sprint(-readerCacheKiB(defaultReadCacheKiB, s.read.Stats().MaxOpenConnections)))
+	checkReadPragma(t, s, "mmap_size", "0")
+}
+
+func checkReadPragma(t *testing.T, s *Store, pragma, want string) {
+	t.Helper()
+	var got string
+	if err := s.read.QueryRow("PRAGMA " + pragma).Scan(&got); err != nil {
+		t.Fatal(err)
+	}
+	if got != want {
+		t.Errorf("reader %s = %s, want %s", pragma, got, want)
+	}
+}
+
+// TestCacheBudget checks that the page caches follow WithCache and the
+// path's parameters, the readers sharing theirs, and that a path with
+// parameters names the same file.
+func TestCacheBudget(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "t.db")
+	s, err := Open(t.Context(), path+"?writer_cache_mib=8&read_cache_mib=64")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var writer string
+	if err := s.write.QueryRow("PRAGMA cache_size").Scan(&writer); err != nil {
+		t.Fatal(err)
+	}
+	if writer != fmt.Sprint(-8*1024) {
+		t.Errorf("writer cache_size = %s, want %d", writer, -8*1024)
+	}
+	n := s.read.Stats().MaxOpenConnections
+	checkReadPragma(t, s, "cache_size", fmt.Sprint(-64*1024/n))
+	if err := s.CreateService(t.Context(), &tokend.Service{ID: 7, Name: "x", CreatedAt: time.Now(), UpdatedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+
+	// An option overrides the path; the file is the one written above.
+	s, err = Open(t.Context(), path+"?read_cache_mib=64", WithCache(0, 4))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	checkReadPragma(t, s, "cache_size", fmt.Sprint(-readerCacheKiB(4*1024, n)))
+	if _, err := s.GetService(t.Context(), 7); err != nil {
+		t.Fatalf("the service written through the path with parameters: %v", err)
+	}
+
+	for _, bad := range []string{"?cache=1", "?read_cache_mib=0", "?read_cache_mib=x", "?writer_cache_mib=-1", "#frag", "?read_cache_mib=1#x"} {
+		if s, err := Open(t.Context(), path+bad); err == nil {
+			s.Close()
+			t.Errorf("Open(%q) succeeded", path+bad)
+		}
+	}
 }
 
 // TestUpgradeFromFirstSchema opens a database that only has migration 0001,
@@ -272,7 +328,7 @@ func TestPragmas(t *testing.T) {
 // the upgrade and that its services read with the new fields unset.
 func TestUpgradeFromFirstSchema(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "tokend.db")
-	db, err := sql.Open("sqlite", dsn(path, true))
+	db, err := sql.Open("sqlite", dsn(path, true, defaultWriterCacheKiB))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -356,7 +412,7 @@ func latestVersion(t *testing.T) int {
 // and keep their hashes unique.
 func TestUpgradeFromSecondSchema(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "tokend.db")
-	db, err := sql.Open("sqlite", dsn(path, true))
+	db, err := sql.Open("sqlite", dsn(path, true, defaultWriterCacheKiB))
 	if err != nil {
 		t.Fatal(err)
 	}
