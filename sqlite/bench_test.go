@@ -166,6 +166,7 @@ func BenchmarkListTokensBySubject(b *testing.B) {
 	// every seeded token is live by its refresh token.
 	now := seedNow.Add(seedCount / 2 * time.Second)
 	b.ResetTimer()
+	defer reportCPU(b)()
 	for b.Loop() {
 		subject := seedSubject(rng.IntN(seedSubjects))
 		page, err := s.ListTokens(ctx, tokend.TokenFilter{
@@ -222,6 +223,7 @@ func BenchmarkListTokensBySubjectPage(b *testing.B) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	now := seedNow.Add(pageSubjects * pageTokens / 2 * time.Second)
 	b.ResetTimer()
+	defer reportCPU(b)()
 	for b.Loop() {
 		subject := fmt.Sprintf("page-%03d", rng.IntN(pageSubjects))
 		page, err := s.ListTokens(ctx, tokend.TokenFilter{
@@ -245,6 +247,7 @@ func BenchmarkListTokensBySubjectMore(b *testing.B) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	now := seedNow.Add(pageSubjects * pageTokens / 2 * time.Second)
 	b.ResetTimer()
+	defer reportCPU(b)()
 	for b.Loop() {
 		subject := fmt.Sprintf("page-%03d", rng.IntN(pageSubjects))
 		page, err := s.ListTokens(ctx, tokend.TokenFilter{

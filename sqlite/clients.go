@@ -100,7 +100,7 @@ func (s *Store) CreateClient(ctx context.Context, c *tokend.Client) error {
 }
 
 func (s *Store) GetClient(ctx context.Context, id int64) (*tokend.Client, error) {
-	return s.getClient(ctx, s.read, id)
+	return s.getClient(ctx, s.reader(), id)
 }
 
 func (s *Store) getClient(ctx context.Context, q querier, id int64) (*tokend.Client, error) {
@@ -112,7 +112,7 @@ func (s *Store) getClient(ctx context.Context, q querier, id int64) (*tokend.Cli
 }
 
 func (s *Store) GetClientByClientID(ctx context.Context, serviceID int64, clientID string) (*tokend.Client, error) {
-	c, err := scanClient(s.read.QueryRowContext(ctx,
+	c, err := scanClient(s.reader().QueryRowContext(ctx,
 		`SELECT `+clientCols+` FROM clients WHERE service_id = ? AND client_id = ?`, serviceID, clientID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, tokend.NotFound("client")
@@ -125,7 +125,7 @@ func (s *Store) ListClients(ctx context.Context, f tokend.ClientFilter) ([]*toke
 	if limit <= 0 {
 		limit = -1 // SQLite: no limit
 	}
-	rows, err := s.read.QueryContext(ctx, `SELECT `+clientCols+` FROM clients
+	rows, err := s.reader().QueryContext(ctx, `SELECT `+clientCols+` FROM clients
 		WHERE service_id = ? AND id > ? ORDER BY id LIMIT ?`, f.ServiceID, f.AfterID, limit)
 	if err != nil {
 		return nil, s.fail(ctx, err)

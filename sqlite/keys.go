@@ -50,7 +50,7 @@ func (s *Store) CreateKey(ctx context.Context, k *tokend.Key) error {
 }
 
 func (s *Store) GetKeyByHash(ctx context.Context, h tokend.Hash) (*tokend.Key, error) {
-	k, err := scanKey(s.read.QueryRowContext(ctx, `SELECT `+keyCols+` FROM keys WHERE hash = ?`, h[:]))
+	k, err := scanKey(s.reader().QueryRowContext(ctx, `SELECT `+keyCols+` FROM keys WHERE hash = ?`, h[:]))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, tokend.NotFound("key")
 	}
@@ -62,11 +62,11 @@ func (s *Store) ListKeys(ctx context.Context, serviceID int64) ([]*tokend.Key, e
 	var err error
 	switch {
 	case serviceID > 0:
-		rows, err = s.read.QueryContext(ctx, `SELECT `+keyCols+` FROM keys WHERE service_id = ? ORDER BY id`, serviceID)
+		rows, err = s.reader().QueryContext(ctx, `SELECT `+keyCols+` FROM keys WHERE service_id = ? ORDER BY id`, serviceID)
 	case serviceID == 0:
-		rows, err = s.read.QueryContext(ctx, `SELECT `+keyCols+` FROM keys WHERE service_id IS NULL ORDER BY id`)
+		rows, err = s.reader().QueryContext(ctx, `SELECT `+keyCols+` FROM keys WHERE service_id IS NULL ORDER BY id`)
 	default:
-		rows, err = s.read.QueryContext(ctx, `SELECT `+keyCols+` FROM keys ORDER BY id`)
+		rows, err = s.reader().QueryContext(ctx, `SELECT `+keyCols+` FROM keys ORDER BY id`)
 	}
 	if err != nil {
 		return nil, s.fail(ctx, err)
@@ -83,6 +83,6 @@ func (s *Store) DeleteKey(ctx context.Context, id int64) error {
 
 func (s *Store) CountKeys(ctx context.Context) (int, error) {
 	var n int
-	err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM keys`).Scan(&n)
+	err := s.reader().QueryRowContext(ctx, `SELECT count(*) FROM keys`).Scan(&n)
 	return n, s.fail(ctx, err)
 }

@@ -59,7 +59,7 @@ func (s *Store) GetRetiredRefresh(ctx context.Context, h tokend.Hash) (*tokend.R
 		hash      []byte
 		retiredAt int64
 	)
-	err := s.read.QueryRowContext(ctx, selectRetired, h[:]).Scan(&hash, &r.TokenID, &retiredAt, &r.Successor)
+	err := s.reader().QueryRowContext(ctx, selectRetired, h[:]).Scan(&hash, &r.TokenID, &retiredAt, &r.Successor)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, tokend.NotFound("refresh token")
 	}

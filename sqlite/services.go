@@ -82,7 +82,7 @@ func (s *Store) CreateService(ctx context.Context, sv *tokend.Service) error {
 }
 
 func (s *Store) GetService(ctx context.Context, id int64) (*tokend.Service, error) {
-	return s.getService(ctx, s.read, id)
+	return s.getService(ctx, s.reader(), id)
 }
 
 // querier is satisfied by *sql.DB and *sql.Tx, so lookups can run either
@@ -101,7 +101,7 @@ func (s *Store) getService(ctx context.Context, q querier, id int64) (*tokend.Se
 }
 
 func (s *Store) ListServices(ctx context.Context) ([]*tokend.Service, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT `+serviceCols+` FROM services ORDER BY id`)
+	rows, err := s.reader().QueryContext(ctx, `SELECT `+serviceCols+` FROM services ORDER BY id`)
 	if err != nil {
 		return nil, s.fail(ctx, err)
 	}

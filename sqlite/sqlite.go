@@ -64,17 +64,39 @@ type Store struct {
 	closed                         bool
 	spBegin, spRelease, spRollback *sql.Stmt
 
-	// Token lists are built from the filter, so their SQL varies; parsing
-	// it costs more than running it on a subject's few rows. The shapes
-	// are few in practice, so prepared ones are kept, up to a bound.
+	// Parsing a query costs more than running it on a few rows, so the
+	// read pool's queries are prepared once and kept: the fixed lookups
+	// (keys, services, clients...) and the token lists, whose SQL is built
+	// from the filter but has few shapes in practice; up to a bound.
 	listMu    sync.Mutex
 	listStmts map[string]*sql.Stmt
 }
 
 const maxListStmts = 256
 
-// listStmt returns a prepared statement for a list query on the read pool,
-// or nil when the cache is full and the query should run unprepared.
+// reader is the read pool as a querier whose queries run prepared, see
+// listStmt. It must not be used while holding a read transaction (a
+// statement not yet prepared takes a connection of its own).
+type reader struct{ s *Store }
+
+func (s *Store) reader() reader { return reader{s} }
+
+func (r reader) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if st, err := r.s.listStmt(ctx, query); err == nil && st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return r.s.read.QueryRowContext(ctx, query, args...)
+}
+
+func (r reader) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if st, err := r.s.listStmt(ctx, query); err == nil && st != nil {
+		return st.QueryContext(ctx, args...)
+	}
+	return r.s.read.QueryContext(ctx, query, args...)
+}
+
+// listStmt returns a prepared statement for a query on the read pool, or
+// nil when the cache is full and the query should run unprepared.
 func (s *Store) listStmt(ctx context.Context, query string) (*sql.Stmt, error) {
 	s.listMu.Lock()
 	defer s.listMu.Unlock()

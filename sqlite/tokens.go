@@ -223,7 +223,7 @@ func (s *Store) CreateToken(ctx context.Context, t *tokend.Token) error {
 }
 
 func (s *Store) GetToken(ctx context.Context, id int64) (*tokend.Token, error) {
-	return s.getToken(ctx, s.read, id)
+	return s.getToken(ctx, s.reader(), id)
 }
 
 func (s *Store) getToken(ctx context.Context, q querier, id int64) (*tokend.Token, error) {
@@ -547,7 +547,7 @@ func (s *Store) ListSubjectGrants(ctx context.Context, serviceID int64, subject 
 	w.add("revoked_at IS NULL AND +expires_at > ? AND "+liveSQL, n, n, n)
 	// Tokens of a deleted client drop out with the inner join; DeleteClient
 	// revoked them anyway.
-	rows, err := s.read.QueryContext(ctx, `SELECT `+prefixed("c.", clientCols)+`, g.scopes, g.first, g.last, g.n
+	rows, err := s.reader().QueryContext(ctx, `SELECT `+prefixed("c.", clientCols)+`, g.scopes, g.first, g.last, g.n
 		FROM (SELECT client_id, group_concat(scopes, ' ') AS scopes, min(created_at) AS first,
 				max(created_at) AS last, count(*) AS n
 			FROM tokens WHERE `+w.String()+` GROUP BY client_id) AS g

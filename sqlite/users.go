@@ -52,7 +52,7 @@ func (s *Store) CreateUser(ctx context.Context, u *tokend.User) error {
 }
 
 func (s *Store) GetUser(ctx context.Context, serviceID int64, username string) (*tokend.User, error) {
-	return s.getUser(ctx, s.read, serviceID, username)
+	return s.getUser(ctx, s.reader(), serviceID, username)
 }
 
 func (s *Store) getUser(ctx context.Context, q querier, serviceID int64, username string) (*tokend.User, error) {
@@ -70,7 +70,7 @@ func (s *Store) ListUsers(ctx context.Context, serviceID, afterID int64, limit i
 	if n <= 0 {
 		n = -1 // SQLite: no limit
 	}
-	rows, err := s.read.QueryContext(ctx, listUsers, serviceID, afterID, n)
+	rows, err := s.reader().QueryContext(ctx, listUsers, serviceID, afterID, n)
 	if err != nil {
 		return nil, s.fail(ctx, err)
 	}
