@@ -50,7 +50,11 @@ func tokenQuery(q map[string]string) (tokend.TokenQuery, error) {
 	default:
 		return out, tokend.Invalid("order", "must be asc or desc, not %.40q", q["order"])
 	}
-	for name, t := range map[string]*time.Time{"created_after": &out.CreatedAfter, "created_before": &out.CreatedBefore} {
+	for _, f := range []struct {
+		name string
+		t    *time.Time
+	}{{"created_after", &out.CreatedAfter}, {"created_before", &out.CreatedBefore}} {
+		name, t := f.name, f.t
 		if v, ok := q[name]; ok {
 			parsed, err := time.Parse(time.RFC3339Nano, v)
 			if err != nil {
