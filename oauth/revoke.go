@@ -9,20 +9,7 @@ import "net/http"
 // attacker must not learn it); so does an unknown token_type_hint, which
 // the core treats as no hint.
 func (s *Server) revoke(w http.ResponseWriter, r *http.Request) error {
-	noStore(w)
-	sid, err := pathSID(r)
-	if err != nil {
-		return err
-	}
-	f, err := readForm(w, r)
-	if err != nil {
-		return err
-	}
-	c, err := s.callerOf(r, sid, f, false)
-	if err != nil {
-		return err
-	}
-	svc, cl, err := s.authenticate(r, sid, c)
+	f, svc, cl, err := s.clientRequest(w, r)
 	if err != nil {
 		return err
 	}

@@ -44,22 +44,30 @@ func (s *Server) callerOf(r *http.Request, sid int64, f form, allowBearer bool) 
 	return c, err
 }
 
-// token is the token endpoint (RFC 6749 §3.2).
-func (s *Server) token(w http.ResponseWriter, r *http.Request) error {
+// clientRequest reads a form post that a client of service {sid} must
+// authenticate: the token and revocation endpoints. Its responses are not
+// to be cached (RFC 6749 §5.1).
+func (s *Server) clientRequest(w http.ResponseWriter, r *http.Request) (form, *tokend.Service, *tokend.Client, error) {
 	noStore(w)
 	sid, err := pathSID(r)
 	if err != nil {
-		return err
+		return nil, nil, nil, err
 	}
 	f, err := readForm(w, r)
 	if err != nil {
-		return err
+		return nil, nil, nil, err
 	}
 	c, err := s.callerOf(r, sid, f, false)
 	if err != nil {
-		return err
+		return nil, nil, nil, err
 	}
 	svc, cl, err := s.authenticate(r, sid, c)
+	return f, svc, cl, err
+}
+
+// token is the token endpoint (RFC 6749 §3.2).
+func (s *Server) token(w http.ResponseWriter, r *http.Request) error {
+	f, svc, cl, err := s.clientRequest(w, r)
 	if err != nil {
 		return err
 	}
