@@ -118,8 +118,11 @@ func (s *Server) authorizeKey(r *http.Request, sid int64, c caller) (*tokend.Ser
 	case "":
 		return svc, nil
 	case tokend.EFORBIDDEN, tokend.ENOTFOUND: // ENOTFOUND: a key of another service
+		// RFC 7662 §2.3: a bearer token without sufficient privileges
+		// for introspection is answered 401 as in RFC 6750 §3, with the
+		// error code that says why.
 		return nil, &oauthError{
-			status: http.StatusForbidden, code: "insufficient_scope",
+			status: http.StatusUnauthorized, code: "insufficient_scope",
 			desc:      "this key may not introspect tokens of this service (it needs the tokens.introspect permission)",
 			challenge: `Bearer realm="tokend", error="insufficient_scope"`, domain: tokend.Errorf(tokend.EFORBIDDEN, "key lacks permission"),
 		}

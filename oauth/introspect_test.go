@@ -210,8 +210,8 @@ func TestIntrospectionAuth(t *testing.T) {
 		{"ErrOtherServicesClient", form, basic(foreign.ClientID, foreignSecret), 401, "invalid_client"},
 		{"ErrPublicClient", url.Values{"token": form["token"], "client_id": {pub.ClientID}}, nil, 401, "invalid_client"},
 		{"ErrInvalidKey", form, bearer(tokend.NewSecret(tokend.KindManagementKey)), 401, "invalid_token"},
-		{"ErrKeyWithoutIntrospect", form, bearer(key(f.svc.ID, tokend.PermTokensRead)), 403, "insufficient_scope"},
-		{"ErrOtherServicesKey", form, bearer(key(other.ID, tokend.PermTokensIntrospect)), 403, "insufficient_scope"},
+		{"ErrKeyWithoutIntrospect", form, bearer(key(f.svc.ID, tokend.PermTokensRead)), 401, "insufficient_scope"},
+		{"ErrOtherServicesKey", form, bearer(key(other.ID, tokend.PermTokensIntrospect)), 401, "insufficient_scope"},
 		{"ErrKeyAndClient", url.Values{"token": form["token"], "client_id": {f.rs.ClientID}}, bearer(e.key), 400, "invalid_request"},
 		{"ErrNoToken", url.Values{}, basic(f.rs.ClientID, f.rsSecret), 400, "invalid_request"},
 	} {

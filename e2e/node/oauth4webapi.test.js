@@ -213,10 +213,11 @@ test('introspection with a management key (Bearer) holding tokens.introspect', a
   assert.equal(info.sub, 'alice')
   assert.equal(info.client_id, s.cl.client_id)
 
-  // A key without the permission: RFC 6750 §3.1 insufficient_scope.
+  // A key without the permission: RFC 7662 §2.3 answers 401, with
+  // RFC 6750's insufficient_scope saying why.
   const weak = await createKey(s.svc, ['tokens.read'])
   const res = await oauth.introspectionRequest(s.as, s.client, bearer(weak), tokens.access_token, opts())
-  assert.equal(res.status, 403)
+  assert.equal(res.status, 401)
   assert.match(res.headers.get('www-authenticate') ?? '', /^Bearer\b.*error="insufficient_scope"/)
   await assert.rejects(oauth.processIntrospectionResponse(s.as, s.client, res))
 })
