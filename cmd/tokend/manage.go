@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"iter"
 	"maps"
 	"net/http"
 	"slices"
@@ -477,4 +478,17 @@ func (m *manager) readStdinLine(flag, what string) (string, error) {
 		return "", usagef("%s: no %s on stdin", flag, what)
 	}
 	return line, nil
+}
+
+// collectAll gathers everything an iterator over a paged list yields, for
+// --all. The result is never nil, so JSON shows [] for an empty list.
+func collectAll[T any](seq iter.Seq2[T, error]) ([]T, error) {
+	items := []T{}
+	for item, err := range seq {
+		if err != nil {
+			return nil, err
+		}
+		items = append(items, item)
+	}
+	return items, nil
 }

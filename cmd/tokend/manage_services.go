@@ -348,13 +348,11 @@ func clientsList(m *manager, args []string) error {
 	q := client.ClientQuery{PageSize: *pageSize, PageToken: *pageToken}
 	var list *wire.ClientList
 	if *all {
-		list = &wire.ClientList{Clients: []wire.Client{}}
-		for cl, err := range c.AllClients(m.ctx, *sid, q) {
-			if err != nil {
-				return err
-			}
-			list.Clients = append(list.Clients, cl)
+		clients, err := collectAll(c.AllClients(m.ctx, *sid, q))
+		if err != nil {
+			return err
 		}
+		list = &wire.ClientList{Clients: clients}
 	} else {
 		var err error
 		if list, err = c.ListClients(m.ctx, *sid, q); err != nil {

@@ -52,14 +52,11 @@ func tokensList(m *manager, args []string) error {
 	c := m.client()
 	var list *wire.TokenList
 	if *all {
-		list = &wire.TokenList{Tokens: []wire.Token{}}
-		for t, err := range c.AllTokens(m.ctx, *sid, q) {
-			if err != nil {
-				return err
-			}
-			list.Tokens = append(list.Tokens, t)
+		tokens, err := collectAll(c.AllTokens(m.ctx, *sid, q))
+		if err != nil {
+			return err
 		}
-		list.TotalCount = len(list.Tokens)
+		list = &wire.TokenList{Tokens: tokens, TotalCount: len(tokens)}
 	} else {
 		var err error
 		if list, err = c.ListTokens(m.ctx, *sid, q); err != nil {

@@ -92,13 +92,11 @@ func usersList(m *manager, args []string) error {
 	q := client.UserQuery{PageSize: *pageSize, PageToken: *pageToken}
 	var list *wire.UserList
 	if *all {
-		list = &wire.UserList{Users: []wire.User{}}
-		for u, err := range c.AllUsers(m.ctx, *sid, q) {
-			if err != nil {
-				return err
-			}
-			list.Users = append(list.Users, u)
+		users, err := collectAll(c.AllUsers(m.ctx, *sid, q))
+		if err != nil {
+			return err
 		}
+		list = &wire.UserList{Users: users}
 	} else {
 		var err error
 		if list, err = c.ListUsers(m.ctx, *sid, q); err != nil {
