@@ -2,10 +2,10 @@ package tokend_test
 
 import (
 	"context"
+	"github.com/tokend/tokend/internal/testutil"
 	"path/filepath"
 	"slices"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,27 +14,9 @@ import (
 	"github.com/tokend/tokend/sqlite"
 )
 
-// clock is a settable test clock.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 type fixture struct {
 	core   *tokend.Core
-	clock  *clock
+	clock  *testutil.Clock
 	org    *tokend.Principal // every permission, every service
 	svc    *tokend.Service
 	cl     *tokend.Client // confidential, all the service's grants, scopes read write
@@ -55,7 +37,7 @@ func MustFixture(tb testing.TB) *fixture {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { store.Close() })
-	clk := &clock{now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+	clk := testutil.NewClock(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
 	core := tokend.New(store, tokend.Config{
 		BaseURL: "https://auth.example.com/", Now: clk.Now,
 		Passwords: passwd.Hasher{Params: passwd.Params{Memory: 64, Time: 1, Threads: 1}}, // fast: tests, not security

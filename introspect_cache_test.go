@@ -2,6 +2,7 @@ package tokend_test
 
 import (
 	"context"
+	"github.com/tokend/tokend/internal/testutil"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -31,7 +32,7 @@ func TestIntrospectionCache(t *testing.T) {
 	}
 	defer db.Close()
 	store := &lookupCounter{Store: db}
-	clk := &clock{now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+	clk := testutil.NewClock(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
 	core := tokend.New(store, tokend.Config{BaseURL: "https://a.example", Now: clk.Now, CacheTTL: time.Hour})
 	org := &tokend.Principal{Permissions: []tokend.Permission{tokend.PermAll}}
 	svc, err := core.CreateService(ctx, org, tokend.ServiceInput{Name: ptr("s"), ScopesSupported: &[]string{"read", "write"}})

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/tokend/tokend/internal/testutil"
 	"io"
 	"log/slog"
 	"net/http"
@@ -12,7 +13,6 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -22,43 +22,6 @@ import (
 	"github.com/tokend/tokend/sqlite"
 	"github.com/tokend/tokend/wire"
 )
-
-// clock is the core's time source in tests, so expiry and creation order
-// are decided by the test rather than by the machine's speed.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
-// syncBuffer collects the server's log lines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // codeCounter passes everything to the store and counts the codes it
 // stored: the Store interface has no way to list codes, and a snapshot
@@ -86,9 +49,9 @@ type env struct {
 	store  *sqlite.Store
 	codes  *codeCounter
 	core   *tokend.Core
-	clock  *clock
+	clock  *testutil.Clock
 	dbPath string
-	logs   *syncBuffer
+	logs   *testutil.SyncBuffer
 	root   string // the bootstrap organization key, holding every permission
 }
 
@@ -103,14 +66,14 @@ func MustEnv(tb testing.TB) *env {
 		tb.Fatalf("sqlite.Open: %v", err)
 	}
 	tb.Cleanup(func() { store.Close() })
-	clk := &clock{now: time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)}
+	clk := testutil.NewClock(time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC))
 	codes := &codeCounter{Store: store}
 	core := tokend.New(codes, tokend.Config{BaseURL: baseURL, Now: clk.Now, Passwords: fastHasher})
 	root, err := core.Bootstrap(ctx, "")
 	if err != nil {
 		tb.Fatalf("Bootstrap: %v", err)
 	}
-	logs := &syncBuffer{}
+	logs := &testutil.SyncBuffer{}
 	mux := http.NewServeMux()
 	New(core, slog.New(slog.NewJSONHandler(logs, nil))).Register(mux)
 	srv := httptest.NewServer(mux)

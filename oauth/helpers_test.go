@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/tokend/tokend/internal/testutil"
 	"io"
 	"log/slog"
 	"net"
@@ -13,7 +14,6 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -25,42 +25,6 @@ import (
 	"github.com/tokend/tokend/passwd"
 	"github.com/tokend/tokend/sqlite"
 )
-
-// clock is the core's time source, so expiry is decided by the test.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
-// syncBuffer collects the server's log lines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // countingStore is the real store with a count of token lookups, to show
 // which requests reach the store at all.
@@ -85,8 +49,8 @@ type env struct {
 	url   string
 	core  *tokend.Core
 	store *countingStore
-	clock *clock
-	logs  *syncBuffer
+	clock *testutil.Clock
+	logs  *testutil.SyncBuffer
 	root  *tokend.Principal // the bootstrap organization key
 	key   string            // its raw value
 }
@@ -103,7 +67,7 @@ func MustEnv(tb testing.TB, opts Options) *env {
 	mux := http.NewServeMux()
 	srv := httptest.NewServer(mux)
 	tb.Cleanup(srv.Close)
-	clk := &clock{now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+	clk := testutil.NewClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
 	core := tokend.New(store, tokend.Config{
 		BaseURL:   srv.URL,
 		Now:       clk.Now,
@@ -118,7 +82,7 @@ func MustEnv(tb testing.TB, opts Options) *env {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	logs := &syncBuffer{}
+	logs := &testutil.SyncBuffer{}
 	New(core, slog.New(slog.NewJSONHandler(logs, nil)), opts).Register(mux)
 	return &env{url: srv.URL, core: core, store: store, clock: clk, logs: logs, root: root, key: key}
 }

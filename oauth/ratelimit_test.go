@@ -2,6 +2,7 @@ package oauth
 
 import (
 	"fmt"
+	"github.com/tokend/tokend/internal/testutil"
 	"net/http"
 	"net/url"
 	"strings"
@@ -34,7 +35,7 @@ func MustLimited(t *testing.T, r result, retryAfter string) {
 }
 
 func TestRateLimitPerClient(t *testing.T) {
-	lclk := &clock{now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+	lclk := testutil.NewClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
 	e := MustEnv(t, Options{
 		ClientFailures:  Limit{Burst: 3, Every: time.Minute},
 		AddressFailures: Limit{Burst: 100, Every: time.Minute},
@@ -91,7 +92,7 @@ func TestRateLimitPerClient(t *testing.T) {
 }
 
 func TestRateLimitPerAddress(t *testing.T) {
-	lclk := &clock{now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+	lclk := testutil.NewClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
 	e := MustEnv(t, Options{
 		ClientFailures:  Limit{Burst: 100, Every: time.Minute},
 		AddressFailures: Limit{Burst: 4, Every: 30 * time.Second},

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/tokend/tokend/internal/testutil"
 	"net/http"
 	"net/url"
 	"strings"
@@ -502,7 +503,7 @@ func TestTokenErrors(t *testing.T) {
 		}
 		// A second server over the same store, whose store fails.
 		broken := tokend.New(brokenStore{e.store}, tokend.Config{BaseURL: e.url, Now: e.clock.Now})
-		logs := &syncBuffer{}
+		logs := &testutil.SyncBuffer{}
 		mux := http.NewServeMux()
 		New(broken, slogTo(logs), Options{}).Register(mux)
 		srv := newLoopbackServer(t, mux)

@@ -4,42 +4,24 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/tokend/tokend/internal/testutil"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
-
-// syncBuffer collects a server's stderr while it runs.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 func mapEnv(m map[string]string) env { return func(k string) string { return m[k] } }
 
 // MustServe starts tokend on 127.0.0.1:0 with the given store file and
 // environment, and stops it when the test ends.
-func MustServe(tb testing.TB, dbPath string, vars map[string]string) (*server, *syncBuffer) {
+func MustServe(tb testing.TB, dbPath string, vars map[string]string) (*server, *testutil.SyncBuffer) {
 	tb.Helper()
-	stderr := &syncBuffer{}
+	stderr := &testutil.SyncBuffer{}
 	cfg, err := parseServeFlags("serve", []string{"--addr", "127.0.0.1:0", "--store", "sqlite:" + dbPath}, stderr, mapEnv(vars))
 	if err != nil {
 		tb.Fatal(err)
@@ -220,7 +202,7 @@ func TestMigrateCommand(t *testing.T) {
 
 func TestServeStopsGracefully(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
-	stderr := &syncBuffer{}
+	stderr := &testutil.SyncBuffer{}
 	done := make(chan int, 1)
 	go func() {
 		done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--store", "sqlite:" + filepath.Join(t.TempDir(), "g.db")}, nil, &bytes.Buffer{}, stderr, mapEnv(map[string]string{"TOKEND_BOOTSTRAP_KEY": testKey}))

@@ -4,11 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"github.com/tokend/tokend/internal/testutil"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -140,26 +140,8 @@ func TestQuery(t *testing.T) {
 	}
 }
 
-// syncBuffer is a log sink the server goroutines and the test share.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // logLines parses the JSON log lines written so far.
-func logLines(t *testing.T, b *syncBuffer) []map[string]any {
+func logLines(t *testing.T, b *testutil.SyncBuffer) []map[string]any {
 	t.Helper()
 	var out []map[string]any
 	for line := range strings.Lines(b.String()) {
@@ -181,9 +163,9 @@ func testRender(w http.ResponseWriter, r *http.Request, err error) {
 	WriteJSON(w, status, map[string]string{"error": tokend.ErrorCode(err), "message": msg})
 }
 
-func newTestServer(t *testing.T, wrapMux bool) (*httptest.Server, *syncBuffer) {
+func newTestServer(t *testing.T, wrapMux bool) (*httptest.Server, *testutil.SyncBuffer) {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &testutil.SyncBuffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, nil))
 	a := &Adapter{Logger: logger, Render: testRender}
 	mux := http.NewServeMux()
