@@ -13,6 +13,14 @@ if [ -n "$unformatted" ]; then
   echo "gofmt would change:"; echo "$unformatted"; exit 1
 fi
 
+step "tools the walk-through tests drive (curl, jq, openssl)"
+missing=()
+for tool in curl jq openssl; do command -v "$tool" >/dev/null || missing+=("$tool"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  # Debian's packages, installed only when the machine lacks them.
+  apt-get update -qq && apt-get install -y -qq "${missing[@]}"
+fi
+
 step "go vet"
 go vet ./...
 
