@@ -17,6 +17,9 @@ import (
 
 	"github.com/tokend/tokend"
 	"github.com/tokend/tokend/api"
+	"github.com/tokend/tokend/authlete"
+	"github.com/tokend/tokend/kustvakt"
+	"github.com/tokend/tokend/passport"
 	"github.com/tokend/tokend/internal/httpx"
 	"github.com/tokend/tokend/oauth"
 	"github.com/tokend/tokend/passwd"
@@ -153,6 +156,9 @@ func startServer(ctx context.Context, cfg *serveConfig, stderr io.Writer) (*serv
 	mux := http.NewServeMux()
 	api.New(s.core, logger).Register(mux)
 	oauth.New(s.core, logger, oauth.Options{}).Register(mux)
+	authlete.New(s.core, logger).Register(mux)
+	passport.New(s.core, logger).Register(mux)
+	kustvakt.New(s.core, logger).Register(mux)
 	s.http = &http.Server{
 		Handler:           httpx.Middleware(logger, mux),
 		ReadHeaderTimeout: 5 * time.Second,
