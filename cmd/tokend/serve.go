@@ -18,10 +18,10 @@ import (
 	"github.com/tokend/tokend"
 	"github.com/tokend/tokend/api"
 	"github.com/tokend/tokend/authlete"
-	"github.com/tokend/tokend/kustvakt"
-	"github.com/tokend/tokend/passport"
 	"github.com/tokend/tokend/internal/httpx"
+	"github.com/tokend/tokend/kustvakt"
 	"github.com/tokend/tokend/oauth"
+	"github.com/tokend/tokend/passport"
 	"github.com/tokend/tokend/passwd"
 )
 
