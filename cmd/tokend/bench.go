@@ -45,6 +45,9 @@ Flags:
                       seeding, peak RSS, size and start-up are not measured
   --key KEY           management key for --target (prefer TOKEND_KEY)
   --scenarios LIST    comma-separated subset (default: all)
+  --profile DIR       save a CPU profile of the server during each scenario
+                      as DIR/SCENARIO.prof (read with go tool pprof); not
+                      with --target, whose server the bench did not start
   --json              print the report as JSON
 `
 
@@ -58,6 +61,7 @@ type benchConfig struct {
 	Key         string
 	Scenarios   []string
 	JSON        bool
+	ProfileDir  string
 
 	// The hidden ceiling mode, which the bench runs as its own child.
 	CeilingOnly bool
@@ -78,6 +82,7 @@ func parseBenchFlags(args []string, stderr io.Writer, getenv env) (*benchConfig,
 	fs.StringVar(&cfg.Key, "key", getenv("TOKEND_KEY"), "")
 	scenarios := fs.String("scenarios", strings.Join(benchScenarios, ","), "")
 	fs.BoolVar(&cfg.JSON, "json", false, "")
+	fs.StringVar(&cfg.ProfileDir, "profile", "", "")
 	fs.BoolVar(&cfg.CeilingOnly, "ceiling-only", false, "")
 	fs.StringVar(&cfg.Addr, "addr", "127.0.0.1:0", "")
 	if err := fs.Parse(args); err != nil {
@@ -98,6 +103,8 @@ func parseBenchFlags(args []string, stderr io.Writer, getenv env) (*benchConfig,
 		return nil, fmt.Errorf("--seed must be between 0 and 100000000, not %d", cfg.Seed)
 	case cfg.Target != "" && cfg.StoreURL != "":
 		return nil, errors.New("--target and --store exclude each other: a running server has its own store")
+	case cfg.Target != "" && cfg.ProfileDir != "":
+		return nil, errors.New("--profile needs a server the bench starts: profile a --target server through its own --debug-addr")
 	case cfg.Target != "" && cfg.Key == "":
 		return nil, errors.New("--target needs a management key: set TOKEND_KEY (or --key)")
 	}
@@ -301,7 +308,7 @@ func benchRun(ctx context.Context, cfg *benchConfig, progress io.Writer) (*bench
 		rep.Store = &benchStoreReport{URL: storeURL, Kept: cfg.Keep || cfg.StoreURL != "", Seeded: stats.Tokens, SeedTook: stats.Took, SeedMethod: stats.Method}
 		fmt.Fprintf(progress, "tokend bench: seeded in %v (%s)\n", stats.Took.Round(time.Millisecond), stats.Method)
 
-		server, rep.Server, err = startTokend(ctx, exe, storeURL, env)
+		server, rep.Server, err = startTokend(ctx, exe, storeURL, env, cfg.ProfileDir != "")
 		if err != nil {
 			return nil, err
 		}
@@ -336,7 +343,17 @@ func benchRun(ctx context.Context, cfg *benchConfig, progress io.Writer) (*bench
 			continue
 		}
 		fmt.Fprintf(progress, "tokend bench: %s\n", name)
+		var profiled chan error
+		if cfg.ProfileDir != "" && server != nil {
+			profiled = make(chan error, 1)
+			go func() { profiled <- server.profile(ctx, cfg.Duration, filepath.Join(cfg.ProfileDir, name+".prof")) }()
+		}
 		rep.Results = append(rep.Results, bench.Run(ctx, run, sc))
+		if profiled != nil {
+			if err := <-profiled; err != nil {
+				rep.Notes = append(rep.Notes, name+": no profile: "+err.Error())
+			}
+		}
 	}
 	bench.SetRatios(rep.Results, ceil.RPS)
 	if ctx.Err() != nil {
@@ -360,14 +377,28 @@ func benchRun(ctx context.Context, cfg *benchConfig, progress io.Writer) (*bench
 }
 
 // startTokend runs "tokend serve" on the seeded store and times its start.
-func startTokend(ctx context.Context, exe, storeURL string, env []string) (*child, *benchServerReport, error) {
+func startTokend(ctx context.Context, exe, storeURL string, env []string, debug bool) (*child, *benchServerReport, error) {
+	var debugAddr string
+	if debug {
+		var err error
+		if debugAddr, err = freeLoopbackAddr(); err != nil {
+			return nil, nil, err
+		}
+	}
 	c, took, err := startChild(ctx, "tokend serve", exe, func(addr string) []string {
 		// warn: one info line per request would cost the server time
 		// and fill the bench's pipe.
-		return []string{"serve", "--addr", addr, "--store", storeURL, "--log-level", "warn"}
+		args := []string{"serve", "--addr", addr, "--store", storeURL, "--log-level", "warn"}
+		if debugAddr != "" {
+			args = append(args, "--debug-addr", debugAddr)
+		}
+		return args
 	}, env, "/healthz", 5*time.Minute)
 	if err != nil {
 		return nil, nil, err
+	}
+	if debugAddr != "" {
+		c.debugURL = "http://" + debugAddr
 	}
 	return c, &benchServerReport{Startup: took}, nil
 }

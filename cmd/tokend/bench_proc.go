@@ -6,10 +6,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -28,6 +30,50 @@ type child struct {
 	err    error         // what Wait returned; read after done
 	stderr *tailBuffer
 	once   sync.Once
+
+	debugURL string // the server's --debug-addr, when profiling
+}
+
+// profile saves a CPU profile of the child taken while a scenario of the
+// given length runs: it skips the first half second (connections opening)
+// and stops half a second before the end, so no idle time dilutes it.
+func (c *child) profile(ctx context.Context, scenario time.Duration, path string) error {
+	if c.debugURL == "" {
+		return errors.New("the server has no debug address")
+	}
+	secs := int((scenario - time.Second) / time.Second)
+	if secs < 1 {
+		return fmt.Errorf("a %v scenario is too short to profile (pprof takes whole seconds; use --duration 2s or more)", scenario)
+	}
+	select {
+	case <-time.After(500 * time.Millisecond):
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	req, err := http.NewRequestWithContext(ctx, "GET", fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", c.debugURL, secs), nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("pprof answered %s", resp.Status)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // tailBuffer keeps the last part of a child's stderr, to show when it fails.
