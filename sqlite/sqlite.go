@@ -73,6 +73,12 @@ type Store struct {
 	closed                         bool
 	spBegin, spRelease, spRollback *sql.Stmt
 
+	// The background checkpointer (checkpoint.go) and its connection.
+	ckpt               *sql.DB
+	ckptKick           chan struct{}
+	ckptStop, ckptDone chan struct{}
+	ckptOnce           sync.Once
+
 	// Parsing a query costs more than running it on a few rows, so the
 	// read pool's queries are prepared once and kept: the fixed lookups
 	// (keys, services, clients...) and the token lists, whose SQL is built
@@ -170,6 +176,7 @@ type Option func(*options)
 
 type options struct {
 	writerCacheKiB, readCacheKiB int
+	walAutocheckpoint            int // pages; tests make it small
 }
 
 // WithCache sets the writer connection's page cache and the page cache the
@@ -219,7 +226,20 @@ func splitPath(path string) (string, []Option, error) {
 	return file, opts, nil
 }
 
-func dsn(path string, writer bool, cacheKiB int) string {
+// connRole is what a connection is opened for.
+type connRole int
+
+const (
+	roleWriter connRole = iota
+	roleReader
+	roleCheckpointer
+)
+
+func dsn(path string, role connRole, cacheKiB int) string {
+	return dsnWith(path, role, cacheKiB, writerAutocheckpoint)
+}
+
+func dsnWith(path string, role connRole, cacheKiB, walAutocheckpoint int) string {
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout(10000)")
 	q.Add("_pragma", "foreign_keys(ON)")
@@ -232,14 +252,21 @@ func dsn(path string, writer bool, cacheKiB int) string {
 	// it so whatever the build).
 	q.Add("_pragma", "mmap_size(0)")
 	q.Add("_pragma", "temp_store(MEMORY)")
-	if writer {
+	switch role {
+	case roleWriter:
 		q.Add("_pragma", "journal_mode(WAL)")
+		q.Add("_pragma", fmt.Sprintf("wal_autocheckpoint(%d)", walAutocheckpoint))
 		// Take the write lock at BEGIN: a deferred transaction that reads
 		// and then writes could fail to upgrade its lock, which busy_timeout
 		// does not retry.
 		q.Set("_txlock", "immediate")
-	} else {
+	case roleReader:
 		q.Set("_query_only", "1")
+	case roleCheckpointer:
+		// It runs only PRAGMA wal_checkpoint, which must be able to write
+		// the database file, so it is not query_only; and it never
+		// checkpoints on its own commits, having none.
+		q.Add("_pragma", "wal_autocheckpoint(0)")
 	}
 	return "file:" + path + "?" + q.Encode()
 }
@@ -255,12 +282,12 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	if path == "" {
 		return nil, errors.New("sqlite: empty database path")
 	}
-	o := options{writerCacheKiB: defaultWriterCacheKiB, readCacheKiB: defaultReadCacheKiB}
+	o := options{writerCacheKiB: defaultWriterCacheKiB, readCacheKiB: defaultReadCacheKiB, walAutocheckpoint: writerAutocheckpoint}
 	for _, opt := range append(popts, opts...) {
 		opt(&o)
 	}
 	s := &Store{}
-	if s.write, err = sql.Open("sqlite", dsn(path, true, o.writerCacheKiB)); err != nil {
+	if s.write, err = sql.Open("sqlite", dsnWith(path, roleWriter, o.writerCacheKiB, o.walAutocheckpoint)); err != nil {
 		return nil, err
 	}
 	s.write.SetMaxOpenConns(1)
@@ -293,7 +320,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		return nil, err
 	}
 	n := max(4, runtime.GOMAXPROCS(0))
-	if s.read, err = sql.Open("sqlite", dsn(path, false, readerCacheKiB(o.readCacheKiB, n))); err != nil {
+	if s.read, err = sql.Open("sqlite", dsn(path, roleReader, readerCacheKiB(o.readCacheKiB, n))); err != nil {
 		s.Close()
 		return nil, err
 	}
@@ -303,6 +330,17 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		s.Close()
 		return nil, err
 	}
+	// A checkpoint reads pages from the WAL and writes them to the file,
+	// so its connection needs next to no page cache of its own.
+	if s.ckpt, err = sql.Open("sqlite", dsn(path, roleCheckpointer, minConnCacheKiB)); err != nil {
+		s.Close()
+		return nil, err
+	}
+	s.ckpt.SetMaxOpenConns(1)
+	s.ckpt.SetMaxIdleConns(1)
+	s.ckptKick = make(chan struct{}, 1)
+	s.ckptStop, s.ckptDone = make(chan struct{}), make(chan struct{})
+	go checkpointer(s.ckpt, s.ckptKick, s.ckptStop, s.ckptDone)
 	return s, nil
 }
 
@@ -347,6 +385,13 @@ func (s *Store) Close() error {
 		<-s.writerDone
 	} else {
 		s.closeMu.Unlock()
+	}
+	if s.ckptStop != nil {
+		s.ckptOnce.Do(func() {
+			close(s.ckptStop)
+			<-s.ckptDone
+			errs = append(errs, s.ckpt.Close())
+		})
 	}
 	for _, st := range []*sql.Stmt{s.getByAccess, s.getByRefresh, s.insertToken, s.checkHashes, s.spBegin, s.spRelease, s.spRollback} {
 		if st != nil {

@@ -328,7 +328,7 @@ func TestCacheBudget(t *testing.T) {
 // the upgrade and that its services read with the new fields unset.
 func TestUpgradeFromFirstSchema(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "tokend.db")
-	db, err := sql.Open("sqlite", dsn(path, true, defaultWriterCacheKiB))
+	db, err := sql.Open("sqlite", dsn(path, roleWriter, defaultWriterCacheKiB))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -412,7 +412,7 @@ func latestVersion(t *testing.T) int {
 // and keep their hashes unique.
 func TestUpgradeFromSecondSchema(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "tokend.db")
-	db, err := sql.Open("sqlite", dsn(path, true, defaultWriterCacheKiB))
+	db, err := sql.Open("sqlite", dsn(path, roleWriter, defaultWriterCacheKiB))
 	if err != nil {
 		t.Fatal(err)
 	}
