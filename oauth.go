@@ -199,6 +199,7 @@ func (c *Core) refresh(ctx context.Context, svc *Service, cl *Client, req TokenR
 			t.Scopes = slices.Clone(t.RefreshScopes)
 		}
 		t.AccessHash = HashSecret(issued.AccessToken)
+		t.Minted = true
 		if !t.Persistent {
 			t.AccessExpiresAt = now.Add(svc.AccessTokenTTL)
 		}

@@ -162,6 +162,8 @@ func (c *Core) prepare(svc *Service, cl *Client, in TokenInput) (*IssuedToken, e
 		}
 	}
 
+	t.Minted = in.AccessToken == "" && in.RefreshToken == ""
+
 	if err := in.applyAttributes(t); err != nil {
 		return nil, err
 	}
@@ -629,6 +631,7 @@ func (c *Core) UpdateToken(ctx context.Context, p *Principal, sid, id int64, u T
 		if u.NewAccessToken {
 			t.AccessHash = HashSecret(issued.AccessToken)
 		}
+		t.Minted = true // the only hash an update can change is one just made
 		return nil
 	})
 	c.tokens.changedToken(sid, id)

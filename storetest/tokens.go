@@ -47,6 +47,23 @@ func testTokens(t *testing.T, s tokend.Store) {
 		mustToken(t, s, tok)
 		mustEqual(t, "token", mustGetToken(t, s, tok.ID), tok)
 	})
+	t.Run("MintedIsNotStored", func(t *testing.T) {
+		tok := fullToken(svc.ID, cl.ID, "carol")
+		tok.Minted = true
+		mustToken(t, s, tok)
+		want := *tok
+		want.Minted = false
+		mustEqual(t, "token", mustGetToken(t, s, tok.ID), &want)
+		updated, err := s.UpdateToken(t.Context(), tok.ID, func(u *tokend.Token) error {
+			u.AccessHash, u.Minted = newHash(), true
+			return nil
+		})
+		mustNoErr(t, err, "UpdateToken")
+		got, err := s.GetTokenByAccessHash(t.Context(), updated.AccessHash)
+		mustNoErr(t, err, "GetTokenByAccessHash after a minted update")
+		mustEqual(t, "id", got.ID, tok.ID)
+		mustEqual(t, "minted", got.Minted, false)
+	})
 	t.Run("MinimalTokenRoundTrips", func(t *testing.T) {
 		for _, g := range tokend.GrantTypes {
 			tok := &tokend.Token{ServiceID: svc.ID, ClientID: 5, GrantType: g, AccessHash: newHash(),
