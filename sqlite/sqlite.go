@@ -313,6 +313,9 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	// without its callers blocking on the channel.
 	s.reqs = make(chan *writeReq, maxBatch)
 	s.writerDone = make(chan struct{})
+	// Made before the writer starts, which kicks it after every group;
+	// kicks wait in it until the checkpointer starts below.
+	s.ckptKick = make(chan struct{}, 1)
 	go s.writer()
 	// Migrations go through the writer too: one path for every write.
 	if err := s.Migrate(ctx); err != nil {
@@ -338,7 +341,6 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	}
 	s.ckpt.SetMaxOpenConns(1)
 	s.ckpt.SetMaxIdleConns(1)
-	s.ckptKick = make(chan struct{}, 1)
 	s.ckptStop, s.ckptDone = make(chan struct{}), make(chan struct{})
 	go checkpointer(s.ckpt, s.ckptKick, s.ckptStop, s.ckptDone)
 	return s, nil
