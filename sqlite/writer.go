@@ -95,6 +95,10 @@ func (s *Store) submit(ctx context.Context, r *writeReq) error {
 		s.closeMu.RUnlock()
 		return s.fail(ctx, errClosed)
 	}
+	if err := s.syncFailed(); err != nil {
+		s.closeMu.RUnlock()
+		return s.fail(ctx, err)
+	}
 	select {
 	case s.reqs <- r:
 	case <-ctx.Done():
@@ -121,6 +125,7 @@ func (s *Store) submit(ctx context.Context, r *writeReq) error {
 // after running every request queued before.
 func (s *Store) writer() {
 	defer close(s.writerDone)
+	defer close(s.committed) // ends the syncer once it has answered the rest
 	batch := make([]*writeReq, 0, maxBatch)
 	for r := range s.reqs {
 		batch = append(batch[:0], r)
@@ -138,6 +143,16 @@ func (s *Store) writer() {
 			default:
 				break fill
 			}
+		}
+		if err := s.syncFailed(); err != nil {
+			for _, r := range batch {
+				if r.state.CompareAndSwap(reqQueued, reqTaken) {
+					r.err = s.fail(r.ctx, err)
+					close(r.done)
+				}
+			}
+			clear(batch)
+			continue
 		}
 		for rest := batch; len(rest) > 0; {
 			i := slices.IndexFunc(rest, func(r *writeReq) bool { return r.alone })
@@ -249,13 +264,16 @@ func (s *Store) runBatch(batch []*writeReq) {
 			return
 		}
 	}
-	err = tx.Commit()
-	if err != nil {
+	if err := tx.Commit(); err != nil {
 		err = s.fail(ctx, err)
+		for _, r := range committed {
+			r.err = err
+			close(r.done)
+		}
+		return
 	}
-	for _, r := range committed {
-		r.err = err
-		close(r.done)
+	if len(committed) > 0 {
+		s.committed <- committed // answered once on disk: see durable.go
 	}
 }
 
@@ -264,25 +282,30 @@ func (s *Store) runAlone(r *writeReq) {
 	if !r.state.CompareAndSwap(reqQueued, reqTaken) {
 		return
 	}
-	defer close(r.done)
 	if r.err = r.ctx.Err(); r.err != nil {
+		close(r.done)
 		return
 	}
 	ctx := context.Background()
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
 		r.err = s.fail(ctx, err)
+		close(r.done)
 		return
 	}
 	err, r.panic = runReq(ctx, tx, r.fn)
 	if err != nil {
 		tx.Rollback()
 		r.err = s.reqErr(ctx, err)
+		close(r.done)
 		return
 	}
 	if err := tx.Commit(); err != nil {
 		r.err = s.fail(ctx, err)
+		close(r.done)
+		return
 	}
+	s.committed <- []*writeReq{r}
 }
 
 // stmtUndone reports whether err leaves the transaction as it was before

@@ -1,0 +1,95 @@
+package sqlite
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"sync/atomic"
+)
+
+// Durability, pipelined.
+//
+// A write's caller hears of it only once it is on disk: a power cut after
+// the answer must not lose an issued token or a revocation. With
+// synchronous=FULL SQLite would fsync the WAL inside each commit, and the
+// single writer would sit idle through every fsync, although the next group
+// is already waiting. So the writer commits with synchronous=NORMAL (in WAL
+// mode: no sync at commit; checkpoints still sync the WAL before copying it
+// and the database after) and hands the committed group to the syncer,
+// which fsyncs the WAL file and only then answers its callers, while the
+// writer runs the next group. One fsync started after a commit returned
+// covers that commit and every earlier one, so the syncer takes whatever
+// groups are waiting and answers them all after one fsync.
+//
+// What the others see: a committed write is visible to readers before its
+// fsync ends, as it would be with FULL between the commit and the return to
+// the caller. Its caller, the only one holding a new token's value, is
+// answered after the fsync; a crash before it loses a write no one was told
+// of, which is what SQLite's own durability promises too.
+//
+// An fsync that fails leaves the WAL's state on disk unknown (the kernel
+// may have dropped the dirty pages it could not write), so the store stops
+// writing: every waiting and later write fails with EUNAVAILABLE, and a
+// restart recovers from what the disk holds.
+
+// syncer answers committed groups after fsyncing the WAL. It ends when the
+// writer closes s.committed.
+func (s *Store) syncer() {
+	defer close(s.syncerDone)
+	var waiting []*writeReq
+	for group := range s.committed {
+		waiting = append(waiting[:0], group...)
+	more:
+		for {
+			select {
+			case g, ok := <-s.committed:
+				if !ok {
+					break more
+				}
+				waiting = append(waiting, g...)
+			default:
+				break more
+			}
+		}
+		err := s.syncFailed()
+		if err == nil {
+			if err = s.syncWAL(); err != nil {
+				err = fmt.Errorf("sqlite: fsync of the WAL failed, the store stops writing: %w", err)
+				s.syncErr.CompareAndSwap(nil, &err)
+			}
+		}
+		for _, r := range waiting {
+			if err != nil {
+				r.err = s.fail(r.ctx, err)
+			}
+			close(r.done)
+		}
+		clear(waiting)
+	}
+}
+
+// syncFailed is the error of an earlier failed fsync, or nil.
+func (s *Store) syncFailed() error {
+	if p := s.syncErr.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// walFile opens the WAL for fsync. SQLite keeps the file (same inode) while
+// any connection is open, and the writer's stays open until Close.
+func openWAL(path string) (*os.File, error) {
+	f, err := os.Open(path + "-wal")
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("sqlite: %s-wal does not exist although the database is in WAL mode", path)
+	}
+	return f, err
+}
+
+type syncState struct {
+	committed  chan []*writeReq // groups committed, not yet synced
+	syncerDone chan struct{}
+	syncWAL    func() error // fsync of the WAL file; tests replace it
+	syncErr    atomic.Pointer[error]
+	wal        *os.File
+}

@@ -1,0 +1,105 @@
+package sqlite
+
+import (
+	"errors"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/tokend/tokend"
+)
+
+// openWithSync opens a store whose WAL fsync is sync, wrapped around the
+// real one.
+func openWithSync(t *testing.T, sync func(real func() error) error) *Store {
+	t.Helper()
+	s, err := Open(t.Context(), filepath.Join(t.TempDir(), "tokend.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if err := s.CreateService(t.Context(), &tokend.Service{ID: 1, CreatedAt: time.UnixMilli(1), UpdatedAt: time.UnixMilli(1)}); err != nil {
+		t.Fatal(err)
+	}
+	// Swapped between writes: the syncer reads it only after a commit,
+	// and the writer is idle now (the create above was answered).
+	real := s.syncWAL
+	s.syncWAL = func() error { return sync(real) }
+	return s
+}
+
+// TestAnsweredOnlyAfterTheWALIsSynced: a write's caller waits for an fsync
+// that started after its commit; the write is visible to readers meanwhile.
+func TestAnsweredOnlyAfterTheWALIsSynced(t *testing.T) {
+	entered, release := make(chan struct{}), make(chan struct{})
+	var syncs atomic.Int32
+	s := openWithSync(t, func(real func() error) error {
+		if syncs.Add(1) == 1 {
+			close(entered)
+			<-release
+		}
+		return real()
+	})
+	tok := testToken(1, 7)
+	returned := make(chan error, 1)
+	go func() { returned <- s.CreateToken(t.Context(), tok) }()
+	<-entered
+	select {
+	case err := <-returned:
+		t.Fatalf("CreateToken returned (%v) while its fsync was still running", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	// Committed, so a reader sees it; its caller has not been told.
+	if _, err := s.GetTokenByAccessHash(t.Context(), tok.AccessHash); err != nil {
+		t.Fatalf("the committed token is not visible before its fsync: %v", err)
+	}
+	// The writer is not held up by the fsync: a second write commits and
+	// waits for the next fsync.
+	second := make(chan error, 1)
+	go func() { second <- s.CreateToken(t.Context(), testToken(1, 8)) }()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if _, err := s.GetTokenByAccessHash(t.Context(), testToken(1, 8).AccessHash); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the second write did not commit while the first one's fsync ran")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	close(release)
+	if err := <-returned; err != nil {
+		t.Fatal(err)
+	}
+	if err := <-second; err != nil {
+		t.Fatal(err)
+	}
+	if n := syncs.Load(); n != 2 {
+		t.Errorf("%d fsyncs, want 2: the second commit came after the first fsync began", n)
+	}
+}
+
+// TestFailedSyncStopsWrites: after an fsync fails, what the disk holds is
+// unknown, so the waiting write and every later one fail with
+// EUNAVAILABLE, and nothing more is written; reads go on.
+func TestFailedSyncStopsWrites(t *testing.T) {
+	s := openWithSync(t, func(func() error) error { return errors.New("EIO") })
+	err := s.CreateToken(t.Context(), testToken(1, 1))
+	var te *tokend.Error
+	if !errors.As(err, &te) || te.Code != tokend.EUNAVAILABLE {
+		t.Fatalf("CreateToken after a failed fsync: %v, want EUNAVAILABLE", err)
+	}
+	s.syncWAL = func() error { return nil } // even if the disk recovers
+	later := testToken(1, 2)
+	err = s.CreateToken(t.Context(), later)
+	if !errors.As(err, &te) || te.Code != tokend.EUNAVAILABLE {
+		t.Fatalf("a later CreateToken: %v, want EUNAVAILABLE", err)
+	}
+	if _, err := s.GetTokenByAccessHash(t.Context(), later.AccessHash); !errors.As(err, &te) || te.Code != tokend.ENOTFOUND {
+		t.Fatalf("the refused write is in the store: %v", err)
+	}
+	if _, err := s.GetService(t.Context(), 1); err != nil {
+		t.Fatalf("reads should go on: %v", err)
+	}
+}
