@@ -45,6 +45,9 @@ Flags:
                       seeding, peak RSS, size and start-up are not measured
   --key KEY           management key for --target (prefer TOKEND_KEY)
   --scenarios LIST    comma-separated subset (default: all)
+  --serve-args ARGS   more flags for the "tokend serve" the bench starts,
+                      e.g. "--token-cache 64000" (not --addr, --store or
+                      --debug-addr, which the bench sets)
   --profile DIR       save a CPU profile of the server during each scenario
                       as DIR/SCENARIO.prof (read with go tool pprof); not
                       with --target, whose server the bench did not start
@@ -62,6 +65,7 @@ type benchConfig struct {
 	Scenarios   []string
 	JSON        bool
 	ProfileDir  string
+	ServeArgs   []string
 
 	// The hidden ceiling mode, which the bench runs as its own child.
 	CeilingOnly bool
@@ -83,6 +87,7 @@ func parseBenchFlags(args []string, stderr io.Writer, getenv env) (*benchConfig,
 	scenarios := fs.String("scenarios", strings.Join(benchScenarios, ","), "")
 	fs.BoolVar(&cfg.JSON, "json", false, "")
 	fs.StringVar(&cfg.ProfileDir, "profile", "", "")
+	serveArgs := fs.String("serve-args", "", "")
 	fs.BoolVar(&cfg.CeilingOnly, "ceiling-only", false, "")
 	fs.StringVar(&cfg.Addr, "addr", "127.0.0.1:0", "")
 	if err := fs.Parse(args); err != nil {
@@ -107,6 +112,16 @@ func parseBenchFlags(args []string, stderr io.Writer, getenv env) (*benchConfig,
 		return nil, errors.New("--profile needs a server the bench starts: profile a --target server through its own --debug-addr")
 	case cfg.Target != "" && cfg.Key == "":
 		return nil, errors.New("--target needs a management key: set TOKEND_KEY (or --key)")
+	}
+	cfg.ServeArgs = strings.Fields(*serveArgs)
+	for _, a := range cfg.ServeArgs {
+		name, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if strings.HasPrefix(a, "-") && (name == "addr" || name == "store" || name == "debug-addr") {
+			return nil, fmt.Errorf("--serve-args: %s is the bench's to set", a)
+		}
+	}
+	if cfg.Target != "" && len(cfg.ServeArgs) > 0 {
+		return nil, errors.New("--serve-args needs a server the bench starts, not --target")
 	}
 	if cfg.Target != "" {
 		if err := loopbackURL(cfg.Target); err != nil {
@@ -308,7 +323,7 @@ func benchRun(ctx context.Context, cfg *benchConfig, progress io.Writer) (*bench
 		rep.Store = &benchStoreReport{URL: storeURL, Kept: cfg.Keep || cfg.StoreURL != "", Seeded: stats.Tokens, SeedTook: stats.Took, SeedMethod: stats.Method}
 		fmt.Fprintf(progress, "tokend bench: seeded in %v (%s)\n", stats.Took.Round(time.Millisecond), stats.Method)
 
-		server, rep.Server, err = startTokend(ctx, exe, storeURL, env, cfg.ProfileDir != "")
+		server, rep.Server, err = startTokend(ctx, exe, storeURL, env, cfg.ProfileDir != "", cfg.ServeArgs)
 		if err != nil {
 			return nil, err
 		}
@@ -377,7 +392,7 @@ func benchRun(ctx context.Context, cfg *benchConfig, progress io.Writer) (*bench
 }
 
 // startTokend runs "tokend serve" on the seeded store and times its start.
-func startTokend(ctx context.Context, exe, storeURL string, env []string, debug bool) (*child, *benchServerReport, error) {
+func startTokend(ctx context.Context, exe, storeURL string, env []string, debug bool, extra []string) (*child, *benchServerReport, error) {
 	var debugAddr string
 	if debug {
 		var err error
@@ -392,7 +407,7 @@ func startTokend(ctx context.Context, exe, storeURL string, env []string, debug 
 		if debugAddr != "" {
 			args = append(args, "--debug-addr", debugAddr)
 		}
-		return args
+		return append(args, extra...)
 	}, env, "/healthz", 5*time.Minute)
 	if err != nil {
 		return nil, nil, err

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -91,6 +92,39 @@ func TestBenchWholeCommand(t *testing.T) {
 	}
 }
 
+// TestBenchProfileAndServeArgs runs one scenario with --profile, on a
+// server started with --serve-args: the profile is a pprof file, and a
+// server flag the bench passed on shows in the server's behaviour (a bad
+// value stops the server from starting, so the run fails).
+func TestBenchProfileAndServeArgs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts servers and loads them for about 4 s")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
+	defer cancel()
+	dir := t.TempDir()
+	noenv := func(string) string { return "" }
+	var stdout, stderr bytes.Buffer
+	code := run(ctx, []string{"bench", "--seed", "500", "--duration", "2s", "--connections", "2", "--scenarios", "introspect",
+		"--profile", dir, "--serve-args", "--token-cache 1000"}, nil, &stdout, &stderr, noenv)
+	if code != 0 {
+		t.Fatalf("exit %d\nstderr:\n%s", code, stderr.String())
+	}
+	prof, err := os.ReadFile(filepath.Join(dir, "introspect.prof"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A CPU profile is a gzipped protocol buffer.
+	if len(prof) < 100 || prof[0] != 0x1f || prof[1] != 0x8b {
+		t.Fatalf("introspect.prof is %d bytes and not gzip: not a profile", len(prof))
+	}
+	code = run(ctx, []string{"bench", "--seed", "10", "--duration", "300ms", "--scenarios", "introspect",
+		"--serve-args", "--token-cache nonsense"}, nil, &bytes.Buffer{}, &stderr, noenv)
+	if code == 0 {
+		t.Fatal("a server flag with a bad value did not fail the run: --serve-args was not passed on")
+	}
+}
+
 func TestBenchFlags(t *testing.T) {
 	noenv := func(string) string { return "" }
 	for _, args := range [][]string{
@@ -102,6 +136,10 @@ func TestBenchFlags(t *testing.T) {
 		{"--duration", "-1s"},
 		{"--store", "postgres://x"},
 		{"extra"},
+		{"--serve-args", "--store sqlite:/tmp/x.db"},
+		{"--serve-args", "--addr=127.0.0.1:1"},
+		{"--serve-args", "--token-cache 10", "--target", "http://127.0.0.1:8080", "--key", "k"},
+		{"--profile", "/tmp/p", "--target", "http://127.0.0.1:8080", "--key", "k"},
 	} {
 		var stderr bytes.Buffer
 		code := run(context.Background(), append([]string{"bench"}, args...), nil, &bytes.Buffer{}, &stderr, noenv)

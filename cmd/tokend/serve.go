@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -39,6 +40,9 @@ type serveConfig struct {
 	// BootstrapKey is read from the environment only: a secret on the
 	// command line would show in ps and shell history.
 	BootstrapKey string
+	// TokenCache is the introspection cache's size in tokens: 0 for the
+	// core's default, -1 for none.
+	TokenCache int
 
 	getenv env
 }
@@ -53,11 +57,22 @@ func parseServeFlags(name string, args []string, stderr io.Writer, getenv env) (
 	level := fs.String("log-level", envOr(getenv, "TOKEND_LOG_LEVEL", "info"), "debug, info, warn or error (TOKEND_LOG_LEVEL)")
 	fs.StringVar(&cfg.LogFormat, "log-format", envOr(getenv, "TOKEND_LOG_FORMAT", "text"), "text or json (TOKEND_LOG_FORMAT)")
 	fs.StringVar(&cfg.DebugAddr, "debug-addr", getenv("TOKEND_DEBUG_ADDR"), "serve /debug/pprof/ on this address, e.g. 127.0.0.1:6060; off when empty (TOKEND_DEBUG_ADDR)")
+	tokenCache := fs.String("token-cache", getenv("TOKEND_TOKEN_CACHE"), fmt.Sprintf("access tokens kept in memory for introspection, about 1 KB each; default %d, 0 turns it off (TOKEND_TOKEN_CACHE)", tokend.DefaultTokenCacheSize))
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if *tokenCache != "" {
+		n, err := strconv.Atoi(*tokenCache)
+		if err != nil || n < 0 || n > 10_000_000 {
+			return nil, fmt.Errorf("--token-cache: %q is not a number of tokens from 0 to 10000000", *tokenCache)
+		}
+		cfg.TokenCache = n
+		if n == 0 {
+			cfg.TokenCache = -1
+		}
 	}
 	if err := cfg.LogLevel.UnmarshalText([]byte(*level)); err != nil {
 		return nil, fmt.Errorf("--log-level: %q is not debug, info, warn or error", *level)
@@ -138,6 +153,8 @@ func startServer(ctx context.Context, cfg *serveConfig, stderr io.Writer) (*serv
 		BaseURL:   baseURL,
 		Passwords: passwd.Hasher{Params: passwd.Default},
 		Callback:  oauth.HTTPPasswordCallback{},
+
+		TokenCacheSize: cfg.TokenCache,
 	})
 
 	key, err := s.core.Bootstrap(ctx, cfg.BootstrapKey)

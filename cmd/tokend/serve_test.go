@@ -125,19 +125,25 @@ func TestBootstrapKeyTooShort(t *testing.T) {
 
 func TestServeFlags(t *testing.T) {
 	tests := []struct {
-		name string
-		args []string
-		vars map[string]string
-		ok   bool
-		addr string
+		name  string
+		args  []string
+		vars  map[string]string
+		ok    bool
+		addr  string
+		cache int // TokenCache, checked when ok
 	}{
-		{"OKDefaults", nil, nil, true, "127.0.0.1:8080"},
-		{"OKEnv", nil, map[string]string{"TOKEND_ADDR": "127.0.0.1:9999"}, true, "127.0.0.1:9999"},
-		{"OKFlagBeatsEnv", []string{"--addr", "127.0.0.1:7"}, map[string]string{"TOKEND_ADDR": "127.0.0.1:9999"}, true, "127.0.0.1:7"},
-		{"ErrLogLevel", []string{"--log-level", "loud"}, nil, false, ""},
-		{"ErrLogFormat", []string{"--log-format", "xml"}, nil, false, ""},
-		{"ErrExtraArg", []string{"now"}, nil, false, ""},
-		{"ErrUnknownFlag", []string{"--port", "1"}, nil, false, ""},
+		{"OKDefaults", nil, nil, true, "127.0.0.1:8080", 0},
+		{"OKEnv", nil, map[string]string{"TOKEND_ADDR": "127.0.0.1:9999"}, true, "127.0.0.1:9999", 0},
+		{"OKFlagBeatsEnv", []string{"--addr", "127.0.0.1:7"}, map[string]string{"TOKEND_ADDR": "127.0.0.1:9999"}, true, "127.0.0.1:7", 0},
+		{"ErrLogLevel", []string{"--log-level", "loud"}, nil, false, "", 0},
+		{"ErrLogFormat", []string{"--log-format", "xml"}, nil, false, "", 0},
+		{"ErrExtraArg", []string{"now"}, nil, false, "", 0},
+		{"ErrUnknownFlag", []string{"--port", "1"}, nil, false, "", 0},
+		{"OKTokenCache", []string{"--token-cache", "64000"}, nil, true, "127.0.0.1:8080", 64000},
+		{"OKTokenCacheEnv", nil, map[string]string{"TOKEND_TOKEN_CACHE": "500"}, true, "127.0.0.1:8080", 500},
+		{"OKTokenCacheOff", []string{"--token-cache", "0"}, nil, true, "127.0.0.1:8080", -1},
+		{"ErrTokenCacheWord", []string{"--token-cache", "big"}, nil, false, "", 0},
+		{"ErrTokenCacheNegative", []string{"--token-cache", "-5"}, nil, false, "", 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -147,6 +153,9 @@ func TestServeFlags(t *testing.T) {
 			}
 			if tt.ok && cfg.Addr != tt.addr {
 				t.Fatalf("Addr = %q, want %q", cfg.Addr, tt.addr)
+			}
+			if tt.ok && cfg.TokenCache != tt.cache {
+				t.Fatalf("TokenCache = %d, want %d", cfg.TokenCache, tt.cache)
 			}
 		})
 	}
