@@ -196,11 +196,12 @@ func TestListTokensSnapshot(t *testing.T) {
 	if first.Total != 5 || first.TotalPages != 3 || first.PageNumber != 1 || len(first.Tokens) != 2 || first.Tokens[0].ID != ids[4] {
 		t.Fatalf("first page = %+v", first)
 	}
-	if !first.Snapshot.Equal(f.clock.Now()) {
-		t.Fatalf("snapshot = %v, want the current time %v", first.Snapshot, f.clock.Now())
+	if want := f.clock.Now().Add(-tokend.SnapshotSettle); !first.Snapshot.Equal(want) {
+		t.Fatalf("snapshot = %v, want %v (a second before now)", first.Snapshot, want)
 	}
-	// Issued after the snapshot (a later millisecond, and the same one): not listed.
-	f.clock.Advance(time.Millisecond)
+	// Issued after the snapshot: not listed.
+	f.MustIssue(t, "alice", "read")
+	f.clock.Advance(time.Second)
 	f.MustIssue(t, "alice", "read")
 	revoked := ids[0]
 	if _, err := f.core.RevokeTokens(ctx, f.org, f.svc.ID, tokend.RevokeRequest{TokenID: revoked}); err != nil {

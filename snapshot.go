@@ -17,6 +17,15 @@ const (
 	MaxSnapshotPageNumber   = 10000
 )
 
+// SnapshotSettle is how far in the past a new snapshot is taken. A token's
+// creation time is stamped when it is issued and the token reaches the
+// store a little later (a few milliseconds: the write and its fsync), so a
+// snapshot of "now" could miss a token stamped just before it on the first
+// page and find it on the next. A second back, every token stamped at or
+// before the snapshot is stored before the first page is read, and the
+// pages stay fixed, as long as storing a token takes less than that.
+const SnapshotSettle = time.Second
+
 // SnapshotQuery filters, orders and numbers a snapshot list. Nil filters
 // are unset.
 type SnapshotQuery struct {
@@ -31,7 +40,8 @@ type SnapshotQuery struct {
 	PageSize   int // 0: DefaultSnapshotPageSize
 	PageNumber int // 1-based; 0: the first
 	// Snapshot is the instant the list is taken at, as the first page
-	// returned it; nil takes the current time (the first page).
+	// returned it; nil takes a new one, SnapshotSettle before the current
+	// time (the first page).
 	Snapshot *time.Time
 }
 
@@ -71,7 +81,7 @@ func (c *Core) ListTokensSnapshot(ctx context.Context, p *Principal, sid int64, 
 	if q.Snapshot != nil {
 		out.Snapshot = *q.Snapshot
 	} else {
-		out.Snapshot = c.Now()
+		out.Snapshot = c.Now().Add(-SnapshotSettle)
 	}
 	desc := true
 	if q.Desc != nil {
