@@ -166,7 +166,9 @@ func TestTokenListRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	form := func(kv ...string) url.Values { return e.superForm(append([]string{"token_type", "access_token"}, kv...)...) }
+	form := func(kv ...string) url.Values {
+		return e.superForm(append([]string{"token_type", "access_token"}, kv...)...)
+	}
 	before := e.state(t)
 	tests := []struct {
 		name, auth string
