@@ -1,7 +1,6 @@
 package main
 
 import (
-	"cmp"
 	"flag"
 	"fmt"
 	"io"
@@ -169,7 +168,7 @@ func (m *manager) printService(s *wire.Service) error {
 	pairs = append(pairs,
 		[2]string{"password_callback_url", s.PasswordCallbackURL},
 		[2]string{"allow_plain_pkce", fmtBool(s.AllowPlainPKCE)},
-		[2]string{"time_zone", cmp.Or(s.TimeZone, "UTC")},
+		[2]string{"time_zone", s.TimeZone}, // empty, so not shown: UTC
 		[2]string{"token_endpoint", s.TokenEndpoint},
 		[2]string{"introspection_endpoint", s.IntrospectionEndpoint},
 		[2]string{"revocation_endpoint", s.RevocationEndpoint},
