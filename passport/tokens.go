@@ -70,8 +70,8 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, c caller) error {
 	if err != nil {
 		return err
 	}
-	for name, v := range params {
-		if v == "" {
+	for _, name := range listParams { // in a fixed order, so the error names the same one every time
+		if v, ok := params[name]; ok && v == "" {
 			return tokend.Invalid(name, "must not be empty (leave the parameter out instead)")
 		}
 	}
