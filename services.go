@@ -25,6 +25,7 @@ type ServiceInput struct {
 	KeepRefreshExpiry   *bool
 	PasswordCallbackURL *string // "" switches back to the built-in users table
 	AllowPlainPKCE      *bool
+	TimeZone            *string // IANA zone name; "" switches back to UTC
 }
 
 // DefaultGrantTypes are the grants a new service supports unless told
@@ -207,6 +208,12 @@ func (in *ServiceInput) apply(s *Service) error {
 	}
 	if in.AllowPlainPKCE != nil {
 		s.AllowPlainPKCE = *in.AllowPlainPKCE
+	}
+	if in.TimeZone != nil {
+		if err := validTimeZone("time_zone", *in.TimeZone); err != nil {
+			return err
+		}
+		s.TimeZone = *in.TimeZone
 	}
 	return nil
 }

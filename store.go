@@ -37,6 +37,11 @@ type Store interface {
 	GetClient(ctx context.Context, id int64) (*Client, error)
 	// GetClientByClientID finds a client of service by its OAuth client_id.
 	GetClientByClientID(ctx context.Context, serviceID int64, clientID string) (*Client, error)
+	// ClientsByClientID returns the clients of every service whose OAuth
+	// client_id is clientID, ordered by id: none, one, or several (a
+	// client_id is unique within a service only). Dialects whose requests
+	// name no service find it through the client.
+	ClientsByClientID(ctx context.Context, clientID string) ([]*Client, error)
 	// ListClients returns a service's clients ordered by id, those with an id
 	// greater than f.AfterID, at most f.Limit of them (all if Limit is 0).
 	ListClients(ctx context.Context, f ClientFilter) ([]*Client, error)

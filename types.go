@@ -88,8 +88,11 @@ type Service struct {
 	PasswordCallbackURL string
 	// AllowPlainPKCE lets codes use the "plain" PKCE method; S256 otherwise.
 	AllowPlainPKCE bool
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
+	// TimeZone is the IANA name of the zone dialects that show local
+	// dates (Kustvakt) use for this service; "" means UTC.
+	TimeZone  string
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // SupportsScope reports whether scope may appear in this service's tokens.

@@ -77,6 +77,7 @@ func (a *API) serviceJSON(s *tokend.Service) wire.Service {
 		RefreshTokenPolicy:  wire.RefreshPolicy{Rotate: &rotate, ReuseGrace: &grace, KeepExpiry: &keep},
 		PasswordCallbackURL: s.PasswordCallbackURL,
 		AllowPlainPKCE:      s.AllowPlainPKCE,
+		TimeZone:            s.TimeZone,
 
 		TokenEndpoint:         a.core.EndpointURL(s, "token"),
 		IntrospectionEndpoint: a.core.EndpointURL(s, "introspect"),
@@ -127,6 +128,7 @@ func serviceInput(in wire.ServiceInput) (tokend.ServiceInput, error) {
 	}
 	out.PasswordCallbackURL = in.PasswordCallbackURL
 	out.AllowPlainPKCE = in.AllowPlainPKCE
+	out.TimeZone = in.TimeZone
 	if p := in.RefreshTokenPolicy; p != nil {
 		out.RotateRefreshTokens = p.Rotate
 		out.KeepRefreshExpiry = p.KeepExpiry

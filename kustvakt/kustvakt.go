@@ -1,25 +1,236 @@
 // Package kustvakt serves KorAP Kustvakt's super-client token list and
 // revocation over the tokend core: a thin adapter, no rules.
+//
+// Requests are form posts; the service is the one of the client that
+// authenticates (the super client, or the revoking client), found by its
+// client_id. docs/kustvakt.md is the reference.
 package kustvakt
 
 import (
+	"encoding/base64"
+	"errors"
+	"io"
 	"log/slog"
+	"mime"
 	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
 
 	"github.com/tokend/tokend"
+	"github.com/tokend/tokend/internal/httpx"
 )
 
 // Server holds the dialect's handlers.
 type Server struct {
-	core   *tokend.Core
-	logger *slog.Logger
+	core    *tokend.Core
+	logger  *slog.Logger
+	adapter httpx.Adapter
 }
 
 // New returns the dialect's server over core.
 func New(core *tokend.Core, logger *slog.Logger) *Server {
-	return &Server{core: core, logger: logger}
+	s := &Server{core: core, logger: logger}
+	s.adapter = httpx.Adapter{Logger: logger, Render: s.renderError}
+	return s
 }
 
 // Register mounts the dialect's routes on mux.
 func (s *Server) Register(mux *http.ServeMux) {
+	mux.Handle("POST /api/v1.0/oauth2/token/list", s.handle(s.tokenList))
+	mux.Handle("POST /api/v1.0/oauth2/revoke/super", s.handle(s.revokeSuper))
+	mux.Handle("POST /api/v1.0/oauth2/revoke/super/all", s.handle(s.revokeSuperAll))
+	mux.Handle("POST /api/v1.0/oauth2/revoke", s.handle(s.revoke))
+	mux.Handle("POST /api/v1.0/oauth2/client/list", s.handle(s.clientList))
+}
+
+func (s *Server) handle(h httpx.HandlerFunc) http.Handler {
+	return httpx.Middleware(s.logger, s.adapter.Handler(func(w http.ResponseWriter, r *http.Request) error {
+		// Answers list tokens and clients of a signed-in user.
+		w.Header().Set("Cache-Control", "no-store")
+		w.Header().Set("Pragma", "no-cache")
+		return h(w, r)
+	}))
+}
+
+// maxFormBytes bounds a request body; these forms are a few hundred bytes.
+const maxFormBytes = 64 << 10
+
+// form is a parsed request body: each parameter at most once, empty ones
+// left out (RFC 6749 §3.2), unknown ones ignored as Kustvakt does.
+type form map[string]string
+
+// readForm parses an application/x-www-form-urlencoded body. Parameters in
+// the URL are refused: they carry client secrets and tokens, which would
+// end up in access logs.
+func readForm(w http.ResponseWriter, r *http.Request) (form, error) {
+	if r.URL.RawQuery != "" {
+		return nil, tokend.Invalid("query", "must be empty: send parameters in an application/x-www-form-urlencoded body")
+	}
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "application/x-www-form-urlencoded" {
+		return nil, tokend.Invalid("Content-Type", "must be application/x-www-form-urlencoded")
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxFormBytes))
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		return nil, tokend.Invalid("body", "is larger than %d bytes", maxFormBytes)
+	case err != nil:
+		return nil, tokend.Invalid("body", "could not be read")
+	}
+	values, err := url.ParseQuery(string(body))
+	if err != nil {
+		return nil, tokend.Invalid("body", "is not valid form encoding")
+	}
+	out := make(form, len(values))
+	for name, vs := range values {
+		if len(vs) > 1 {
+			return nil, tokend.Invalid(name, "is given more than once")
+		}
+		if vs[0] != "" {
+			out[name] = vs[0]
+		}
+	}
+	return out, nil
+}
+
+// userCredentials reads the user's credentials from the Authorization
+// header: Bearer <access token>, or Basic <username:password> (RFC 7617:
+// the username ends at the first colon).
+func userCredentials(r *http.Request) (tokend.UserCredentials, error) {
+	headers := r.Header.Values("Authorization")
+	switch len(headers) {
+	case 0:
+		return tokend.UserCredentials{}, nil // the core says what is missing
+	case 1:
+	default:
+		return tokend.UserCredentials{}, tokend.Invalid("Authorization", "header appears more than once")
+	}
+	scheme, rest, _ := strings.Cut(headers[0], " ")
+	rest = strings.TrimSpace(rest)
+	switch {
+	case strings.EqualFold(scheme, "Bearer") && rest != "":
+		return tokend.UserCredentials{AccessToken: rest}, nil
+	case strings.EqualFold(scheme, "Basic"):
+		raw, err := base64.StdEncoding.DecodeString(rest)
+		user, pass, ok := strings.Cut(string(raw), ":")
+		if err != nil || !ok || user == "" {
+			return tokend.UserCredentials{}, userError("malformed Basic credentials: send base64 of username:password")
+		}
+		return tokend.UserCredentials{Username: user, Password: pass}, nil
+	default:
+		return tokend.UserCredentials{}, userError("the Authorization header must be Bearer <access token> or Basic <username:password>")
+	}
+}
+
+func userError(msg string) error {
+	return &tokend.Error{Code: tokend.EUNAUTHORIZED, Field: "user", Message: msg}
+}
+
+// session authenticates a super client request: the super client from the
+// form, the user from the Authorization header.
+func (s *Server) session(r *http.Request, f form) (*tokend.UserSession, error) {
+	user, err := userCredentials(r)
+	if err != nil {
+		return nil, err
+	}
+	return s.core.OpenUserSession(r.Context(),
+		tokend.ClientCredentials{ClientID: f["super_client_id"], Secret: f["super_client_secret"]}, user)
+}
+
+// kvError is an answer the domain table does not give: a status chosen
+// by the route.
+type kvError struct {
+	status int
+	code   string
+	domain error
+}
+
+func (e *kvError) Error() string { return "kustvakt: " + e.code + ": " + e.domain.Error() }
+func (e *kvError) Unwrap() error { return e.domain }
+
+// errorBody is Kustvakt's OAuth2 error answer.
+type errorBody struct {
+	Error       string `json:"error"`
+	Description string `json:"error_description,omitempty"`
+}
+
+// wireFields maps the core's names to this dialect's parameters, so that
+// a description names what the caller sent.
+var wireFields = map[string]string{
+	"client": "client_id",
+	"user":   "Authorization",
+}
+
+func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) {
+	code, field := tokend.ErrorCode(err), tokend.ErrorField(err)
+	if to, ok := wireFields[field]; ok {
+		field = to
+	}
+	msg := tokend.ErrorMessage(err)
+	if field != "" && code == tokend.EINVALID && !strings.HasPrefix(msg, field) {
+		msg = field + " " + msg
+	}
+	status, body := http.StatusBadRequest, errorBody{Error: "invalid_request", Description: msg}
+	var ke *kvError
+	switch {
+	case errors.As(err, &ke):
+		status, body.Error = ke.status, ke.code
+	case code == tokend.EINVALID, code == tokend.ENOTFOUND, code == tokend.ECONFLICT:
+	case code == tokend.EGRANT:
+		body.Error = "invalid_grant"
+	case code == tokend.EUNAUTHORIZED && tokend.ErrorField(err) == "user":
+		status, body.Error = http.StatusUnauthorized, "invalid_grant"
+		if creds := r.Header.Get("Authorization"); len(creds) > 7 && strings.EqualFold(creds[:7], "Bearer ") {
+			body.Error = "invalid_token"
+		}
+	case code == tokend.EUNAUTHORIZED:
+		status, body.Error = http.StatusUnauthorized, "invalid_client"
+	case code == tokend.EFORBIDDEN:
+		status, body.Error = http.StatusUnauthorized, "unauthorized_client"
+	case code == tokend.EUNAVAILABLE:
+		w.Header().Set("Retry-After", "1")
+		status, body = http.StatusServiceUnavailable, errorBody{Error: "temporarily_unavailable", Description: "the service is temporarily unavailable; retry shortly"}
+	default:
+		status, body = http.StatusInternalServerError, errorBody{Error: "server_error", Description: "internal error; quote request id " + httpx.RequestID(r.Context())}
+	}
+	if status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", challenge(body.Error))
+	}
+	_ = httpx.WriteJSON(w, status, body)
+}
+
+// challenge is the WWW-Authenticate of a 401: the user's credentials are
+// Bearer or Basic; a failed client is told of Basic (RFC 6749 §5.2).
+func challenge(errorCode string) string {
+	switch errorCode {
+	case "invalid_token":
+		return `Bearer realm="Kustvakt", error="invalid_token"`
+	case "invalid_grant":
+		return `Bearer realm="Kustvakt", Basic realm="Kustvakt"`
+	default:
+		return `Basic realm="Kustvakt"`
+	}
+}
+
+// tokenType reads token_type: which of the user's tokens a call is about.
+func tokenType(f form) (refresh bool, err error) {
+	switch v := f["token_type"]; v {
+	case "access_token":
+		return false, nil
+	case "refresh_token":
+		return true, nil
+	case "":
+		return false, tokend.Invalid("token_type", "is required: access_token or refresh_token")
+	default:
+		return false, tokend.Invalid("token_type", "must be access_token or refresh_token, not %s", strconv.QuoteToASCII(shorten(v)))
+	}
+}
+
+func shorten(s string) string {
+	if len(s) > 40 {
+		return s[:40]
+	}
+	return s
 }

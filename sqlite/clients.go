@@ -120,6 +120,15 @@ func (s *Store) GetClientByClientID(ctx context.Context, serviceID int64, client
 	return c, s.fail(ctx, err)
 }
 
+func (s *Store) ClientsByClientID(ctx context.Context, clientID string) ([]*tokend.Client, error) {
+	rows, err := s.reader().QueryContext(ctx, `SELECT `+clientCols+` FROM clients WHERE client_id = ? ORDER BY id`, clientID)
+	if err != nil {
+		return nil, s.fail(ctx, err)
+	}
+	out, err := collect(rows, scanClient)
+	return out, s.fail(ctx, err)
+}
+
 func (s *Store) ListClients(ctx context.Context, f tokend.ClientFilter) ([]*tokend.Client, error) {
 	limit := int64(f.Limit)
 	if limit <= 0 {

@@ -11,7 +11,7 @@ import (
 
 const serviceCols = `id, name, description, issuer, access_token_ttl, refresh_token_ttl,
 	scopes_supported, grant_types_supported, rotate_refresh, refresh_reuse_grace,
-	keep_refresh_expiry, created_at, updated_at, password_callback_url, allow_plain_pkce`
+	keep_refresh_expiry, created_at, updated_at, password_callback_url, allow_plain_pkce, time_zone`
 
 // rowScanner is satisfied by *sql.Row and *sql.Rows.
 type rowScanner interface{ Scan(dest ...any) error }
@@ -20,13 +20,14 @@ func scanService(r rowScanner) (*tokend.Service, error) {
 	var (
 		sv                          tokend.Service
 		name, desc, issuer, pwCB    sql.NullString
+		timeZone                    sql.NullString
 		scopes, grants              sql.NullString
 		accessTTL, refreshTTL       int64
 		rotate, keep, plainPKCE     bool
 		grace, createdAt, updatedAt int64
 	)
 	err := r.Scan(&sv.ID, &name, &desc, &issuer, &accessTTL, &refreshTTL, &scopes, &grants,
-		&rotate, &grace, &keep, &createdAt, &updatedAt, &pwCB, &plainPKCE)
+		&rotate, &grace, &keep, &createdAt, &updatedAt, &pwCB, &plainPKCE, &timeZone)
 	if err != nil {
 		return nil, err
 	}
@@ -37,6 +38,7 @@ func scanService(r rowScanner) (*tokend.Service, error) {
 	sv.RefreshPolicy = tokend.RefreshPolicy{Rotate: rotate, ReuseGrace: time.Duration(grace), KeepExpiry: keep}
 	sv.CreatedAt, sv.UpdatedAt = timeOfMs(createdAt), timeOfMs(updatedAt)
 	sv.PasswordCallbackURL, sv.AllowPlainPKCE = pwCB.String, plainPKCE
+	sv.TimeZone = timeZone.String
 	return &sv, nil
 }
 
@@ -55,6 +57,7 @@ func serviceArgs(sv *tokend.Service) ([]any, error) {
 		int64(sv.AccessTokenTTL), int64(sv.RefreshTokenTTL), scopes, grants,
 		boolInt(sv.RefreshPolicy.Rotate), int64(sv.RefreshPolicy.ReuseGrace), boolInt(sv.RefreshPolicy.KeepExpiry),
 		sv.CreatedAt.UnixMilli(), sv.UpdatedAt.UnixMilli(), text(sv.PasswordCallbackURL), boolInt(sv.AllowPlainPKCE),
+		text(sv.TimeZone),
 	}, nil
 }
 
@@ -70,7 +73,7 @@ func (s *Store) CreateService(ctx context.Context, sv *tokend.Service) error {
 	}
 	return s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO services (`+serviceCols+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, append([]any{id}, args...)...)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, append([]any{id}, args...)...)
 		if err != nil {
 			return err
 		}
@@ -141,7 +144,7 @@ func (s *Store) UpdateService(ctx context.Context, id int64, update func(*tokend
 		_, err = tx.ExecContext(ctx, `UPDATE services SET name = ?, description = ?, issuer = ?,
 			access_token_ttl = ?, refresh_token_ttl = ?, scopes_supported = ?, grant_types_supported = ?,
 			rotate_refresh = ?, refresh_reuse_grace = ?, keep_refresh_expiry = ?, created_at = ?, updated_at = ?,
-			password_callback_url = ?, allow_plain_pkce = ?
+			password_callback_url = ?, allow_plain_pkce = ?, time_zone = ?
 			WHERE id = ?`, append(args, id)...)
 		return err
 	})

@@ -36,6 +36,7 @@ func RunTests(t *testing.T, newStore func(t *testing.T) tokend.Store) {
 	}{
 		{"Services", testServices},
 		{"Clients", testClients},
+		{"ClientsByClientID", testClientsByClientID},
 		{"Keys", testKeys},
 		{"Tokens", testTokens},
 		{"TokenFilters", testTokenFilters},
@@ -181,6 +182,7 @@ func mustService(tb testing.TB, s tokend.Store, id int64) *tokend.Service {
 		RefreshPolicy:       tokend.RefreshPolicy{Rotate: true, ReuseGrace: 30 * time.Second, KeepExpiry: true},
 		PasswordCallbackURL: fmt.Sprintf("https://app.example/%d/check password", id),
 		AllowPlainPKCE:      true,
+		TimeZone:            "Europe/Berlin",
 		CreatedAt:           t0,
 		UpdatedAt:           t0.Add(time.Second),
 	}

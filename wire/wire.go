@@ -39,6 +39,9 @@ type Service struct {
 	// application to check a user; "" means the built-in users table.
 	PasswordCallbackURL string `json:"password_callback_url"`
 	AllowPlainPKCE      bool   `json:"allow_plain_pkce"` // codes may use PKCE "plain"; S256 otherwise
+	// TimeZone is the IANA zone the Kustvakt dialect shows this service's
+	// dates in; "" means UTC.
+	TimeZone string `json:"time_zone"`
 	// The OAuth endpoints clients of this service talk to. They live under
 	// the deployment's base URL even when the issuer is a custom one.
 	TokenEndpoint         string `json:"token_endpoint"`
@@ -63,6 +66,7 @@ type ServiceInput struct {
 	RefreshTokenPolicy  *RefreshPolicy `json:"refresh_token_policy,omitempty"`
 	PasswordCallbackURL *string        `json:"password_callback_url,omitempty"` // "" switches back to the built-in users table
 	AllowPlainPKCE      *bool          `json:"allow_plain_pkce,omitempty"`
+	TimeZone            *string        `json:"time_zone,omitempty"` // IANA zone name; "" switches back to UTC
 }
 
 // ServiceList is the body of GET /v1/services.

@@ -15,8 +15,8 @@ func init() {
 	manageCommands["services"] = map[string]subcommand{
 		"list":   {"[--json]", servicesList},
 		"get":    {"SID", servicesGet},
-		"create": {"--name NAME [--scopes a,b] [--grant-types G,…] [--access-ttl 1h] [--refresh-ttl 720h] [--issuer URL] [--password-callback-url URL] [--allow-plain-pkce]", servicesCreate},
-		"update": {"SID [--name …] [--scopes …] [--grant-types …] [--access-ttl …] [--refresh-ttl …] [--issuer …] [--password-callback-url URL] [--allow-plain-pkce=BOOL]", servicesUpdate},
+		"create": {"--name NAME [--scopes a,b] [--grant-types G,…] [--access-ttl 1h] [--refresh-ttl 720h] [--issuer URL] [--password-callback-url URL] [--allow-plain-pkce] [--time-zone ZONE]", servicesCreate},
+		"update": {"SID [--name …] [--scopes …] [--grant-types …] [--access-ttl …] [--refresh-ttl …] [--issuer …] [--password-callback-url URL] [--allow-plain-pkce=BOOL] [--time-zone ZONE]", servicesUpdate},
 		"delete": {"SID", servicesDelete},
 	}
 	manageCommands["clients"] = map[string]subcommand{
@@ -48,6 +48,7 @@ type serviceFlags struct {
 	reuseGrace                *secondsFlag
 	passwordCallback          *string
 	plainPKCE                 *bool
+	timeZone                  *string
 }
 
 func addServiceFlags(fs *flag.FlagSet) *serviceFlags {
@@ -65,6 +66,7 @@ func addServiceFlags(fs *flag.FlagSet) *serviceFlags {
 		keepExpiry:       fs.Bool("keep-refresh-expiry", false, "a rotated refresh token keeps its predecessor's expiry"),
 		passwordCallback: fs.String("password-callback-url", "", "`URL` the password grant asks to check a user (\"\" uses the built-in users table)"),
 		plainPKCE:        fs.Bool("allow-plain-pkce", false, "let authorization codes use the PKCE \"plain\" method (S256 otherwise)"),
+		timeZone:         fs.String("time-zone", "", "IANA `ZONE` the Kustvakt dialect shows dates in, e.g. Europe/Berlin (\"\" means UTC)"),
 	}
 }
 
@@ -100,6 +102,9 @@ func (f *serviceFlags) input() wire.ServiceInput {
 	}
 	if set["allow-plain-pkce"] {
 		in.AllowPlainPKCE = f.plainPKCE
+	}
+	if set["time-zone"] {
+		in.TimeZone = f.timeZone
 	}
 	var p wire.RefreshPolicy
 	if set["rotate-refresh"] {
@@ -163,6 +168,7 @@ func (m *manager) printService(s *wire.Service) error {
 	pairs = append(pairs,
 		[2]string{"password_callback_url", s.PasswordCallbackURL},
 		[2]string{"allow_plain_pkce", fmtBool(s.AllowPlainPKCE)},
+		[2]string{"time_zone", s.TimeZone}, // empty, so not shown: UTC
 		[2]string{"token_endpoint", s.TokenEndpoint},
 		[2]string{"introspection_endpoint", s.IntrospectionEndpoint},
 		[2]string{"revocation_endpoint", s.RevocationEndpoint},
