@@ -204,13 +204,24 @@ func checkKeys(body []byte, v any) error {
 	return nil
 }
 
+// JSONAppender is a value that encodes itself as JSON faster than
+// encoding/json, with the same bytes: the large answers of hot routes.
+type JSONAppender interface {
+	AppendJSON([]byte) []byte
+}
+
 // WriteJSON writes v as the JSON response with the given status. Responses
 // may carry secrets shown once (tokens, keys, client secrets), so no cache
 // may keep them.
 func WriteJSON(w http.ResponseWriter, status int, v any) error {
-	body, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Errorf("httpx: encoding %T: %w", v, err)
+	var body []byte
+	if a, ok := v.(JSONAppender); ok {
+		body = a.AppendJSON(make([]byte, 0, 1024))
+	} else {
+		var err error
+		if body, err = json.Marshal(v); err != nil {
+			return fmt.Errorf("httpx: encoding %T: %w", v, err)
+		}
 	}
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
