@@ -38,7 +38,7 @@ func TestTokenAppendJSONMatchesEncodingJSON(t *testing.T) {
 		CreatedAt: ts, ExpiresAt: &whole, ExpiresIn: &in, RefreshTokenExpiresAt: &ts, LastRefreshedAt: &ts,
 		RevokedAt: &ts, RevokedReason: "user", Persistent: true,
 		Properties: []Property{{Key: "k", Value: "v"}, {Key: "h<", Value: "&", Hidden: true}},
-		AccountID: "acct", Roles: []string{"admin"}, AuthTime: &ts, ACR: "urn:acr", SessionID: "s1",
+		AccountID:  "acct", Roles: []string{"admin"}, AuthTime: &ts, ACR: "urn:acr", SessionID: "s1",
 		Resources: []string{"https://api.example/"}, CertThumbprint: "x5t", DPoPKeyThumbprint: "jkt",
 		AuthorizationDetails: json.RawMessage(` [ {"type" : "payment", "note":"<b>"} ] `), GrantID: -3,
 	}
