@@ -2,6 +2,7 @@ package tokend
 
 import (
 	"encoding/json"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -185,4 +186,34 @@ func issuedAt(svc *Service, t *Token, refresh bool) time.Time {
 		return t.CreatedAt
 	}
 	return t.LastRefreshedAt
+}
+
+// WireGrant returns the grant type an RFC 6749 grant_type value names, for
+// the grants tokend's token endpoint serves.
+func WireGrant(grantType string) (GrantType, bool) {
+	g, ok := wireGrants[grantType]
+	return g, ok
+}
+
+// OAuthParameters reads an application/x-www-form-urlencoded OAuth request
+// body: each parameter at most once (RFC 6749 §3.1 and §3.2: which copy
+// would we believe?), and one sent without a value treated as omitted. The
+// error's field is "body", not the parameter, so that a repeated scope is
+// invalid_request rather than invalid_scope. Unknown parameters are kept,
+// for the caller to ignore.
+func OAuthParameters(encoded string) (map[string]string, error) {
+	values, err := url.ParseQuery(encoded)
+	if err != nil {
+		return nil, Invalid("body", "is not valid form encoding")
+	}
+	out := make(map[string]string, len(values))
+	for name, vs := range values {
+		if len(vs) > 1 {
+			return nil, Invalid("body", "parameter %.40q is given more than once", name)
+		}
+		if vs[0] != "" {
+			out[name] = vs[0]
+		}
+	}
+	return out, nil
 }

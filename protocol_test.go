@@ -107,3 +107,41 @@ func TestIntrospectionResponseProperties(t *testing.T) {
 		}
 	})
 }
+
+func TestOAuthParameters(t *testing.T) {
+	tests := []struct {
+		name    string
+		in      string
+		want    map[string]string
+		wantErr bool
+	}{
+		{"OK", "token=abc&token_type_hint=access_token", map[string]string{"token": "abc", "token_type_hint": "access_token"}, false},
+		{"OKEmptyIsOmitted", "token=abc&scope=", map[string]string{"token": "abc"}, false},
+		{"OKDecoded", "scope=read+write&x=%2F", map[string]string{"scope": "read write", "x": "/"}, false},
+		{"ErrRepeated", "token=a&token=b", nil, true},
+		{"ErrMalformed", "token=%zz", nil, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := tokend.OAuthParameters(tt.in)
+			if tt.wantErr {
+				wantCode(t, err, tokend.EINVALID, "body")
+				return
+			}
+			if err != nil || len(got) != len(tt.want) {
+				t.Fatalf("OAuthParameters(%q) = %v, %v; want %v", tt.in, got, err, tt.want)
+			}
+			for k, v := range tt.want {
+				if got[k] != v {
+					t.Fatalf("%s = %q, want %q", k, got[k], v)
+				}
+			}
+		})
+	}
+	if g, ok := tokend.WireGrant("refresh_token"); !ok || g != tokend.GrantRefreshToken {
+		t.Fatalf("WireGrant(refresh_token) = %v, %v", g, ok)
+	}
+	if _, ok := tokend.WireGrant("implicit"); ok {
+		t.Fatal("WireGrant(implicit): the token endpoint serves no implicit grant")
+	}
+}
