@@ -135,3 +135,14 @@ func (c *Core) UpdateGrantScopes(ctx context.Context, p *Principal, sid int64, c
 		f.After = &Cursor{Value: last.OrderValue(f.OrderBy), ID: last.ID}
 	}
 }
+
+// TokenClient returns a client of service sid by numeric id or client_id
+// for a caller that may read tokens: a token list filtered by client shows
+// which client it is without the clients.read permission, as introspection
+// shows a token's client_id.
+func (c *Core) TokenClient(ctx context.Context, p *Principal, sid int64, ref string) (*Client, error) {
+	if _, err := c.service(ctx, p, sid, PermTokensRead); err != nil {
+		return nil, err
+	}
+	return c.resolveClient(ctx, sid, ref)
+}

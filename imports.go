@@ -44,11 +44,11 @@ type ImportItemError struct {
 // tokens are invalid. Its domain code is EINVALID; Items has each reason.
 type ImportRejected struct {
 	Items []ImportItemError
-	err   *Error
+	Err   *Error // what the whole batch is told
 }
 
-func (e *ImportRejected) Error() string { return e.err.Error() }
-func (e *ImportRejected) Unwrap() error { return e.err }
+func (e *ImportRejected) Error() string { return e.Err.Error() }
+func (e *ImportRejected) Unwrap() error { return e.Err }
 
 // ImportStatus is a batch's outcome, or its progress while it is written.
 type ImportStatus struct {
@@ -103,7 +103,7 @@ func (im *Imports) Import(ctx context.Context, p *Principal, sid int64, items []
 		return nil, err
 	}
 	if len(rejected) > 0 {
-		return nil, &ImportRejected{Items: rejected, err: Invalid("body",
+		return nil, &ImportRejected{Items: rejected, Err: Invalid("body",
 			"%d of %d tokens are invalid; nothing was imported", len(rejected), len(items))}
 	}
 	now := c.Now()
