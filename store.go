@@ -62,6 +62,12 @@ type Store interface {
 
 	// CreateToken stores t and sets t.ID; a zero t.GrantID becomes t.ID.
 	CreateToken(ctx context.Context, t *Token) error
+	// ImportTokens stores many tokens at once (bulk migration), all or
+	// nothing: it fails as CreateToken does (ECONFLICT, Field
+	// "access_token" or "refresh_token", for a hash already stored or
+	// given twice in toks) and then stores none and changes none of toks.
+	// On success each token has its ID and, if it had none, GrantID = ID.
+	ImportTokens(ctx context.Context, toks []*Token) error
 	GetToken(ctx context.Context, id int64) (*Token, error)
 	GetTokenByAccessHash(ctx context.Context, h Hash) (*Token, error)
 	GetTokenByRefreshHash(ctx context.Context, h Hash) (*Token, error)

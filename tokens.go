@@ -422,10 +422,10 @@ func (c *Core) tokenFilter(ctx context.Context, sid int64, q TokenQuery) (TokenF
 	switch q.Status {
 	case "":
 		f.Status = StatusActive
-	case StatusActive, StatusExpired, StatusRevoked, StatusAll:
+	case StatusActive, StatusExpired, StatusRevoked, StatusAll, StatusNotRevoked:
 		f.Status = q.Status
 	default:
-		return f, Invalid("status", "must be active, expired, revoked or all, not %.40q", q.Status)
+		return f, Invalid("status", "must be active, expired, revoked, not_revoked or all, not %.40q", q.Status)
 	}
 	f.CreatedAfter = q.CreatedAfter.UTC().Truncate(time.Millisecond)
 	f.CreatedBefore = q.CreatedBefore.UTC().Truncate(time.Millisecond)

@@ -286,6 +286,9 @@ const (
 	StatusExpired TokenStatus = "expired"
 	StatusRevoked TokenStatus = "revoked"
 	StatusAll     TokenStatus = "all"
+	// StatusNotRevoked is active and expired tokens together: what a
+	// dialect in which revocation removes a token (Authlete) calls "all".
+	StatusNotRevoked TokenStatus = "not_revoked"
 )
 
 // ClientGrant is a client that holds live tokens for a subject: an entry of

@@ -1,6 +1,8 @@
 // Package e2e drives a real tokend binary with third-party OAuth clients, so
 // that the OAuth endpoints are checked against independent implementations
-// of the RFCs rather than only against our own reading of them.
+// of the RFCs rather than only against our own reading of them, and with
+// Authlete's own TypeScript SDK, so that the Authlete-compatible API is
+// checked against the client its users already have.
 //
 //	npm ci --prefix e2e/node && go test ./e2e/ -v
 //
@@ -253,10 +255,25 @@ func (s *tokendServer) stop(t *testing.T) {
 	}
 }
 
-// TestNodeOAuthClients runs e2e/node's tests (oauth4webapi and
-// openid-client against tokend's OAuth endpoints) with Node's built-in test
-// runner, against a freshly built and started tokend.
+// TestNodeOAuthClients runs e2e/node's tests of the OAuth endpoints
+// (oauth4webapi and openid-client) with Node's built-in test runner,
+// against a freshly built and started tokend.
 func TestNodeOAuthClients(t *testing.T) {
+	runNodeTests(t, func(name string) bool { return name != authleteTests })
+}
+
+// authleteTests drives the Authlete-compatible API with Authlete's own
+// TypeScript SDK (@authlete/typescript-sdk); TestAuthleteSDK runs it.
+const authleteTests = "authlete.test.js"
+
+// TestAuthleteSDK runs e2e/node/authlete.test.js: Authlete's SDK, unchanged
+// but for serverURL and bearer, against a freshly built and started tokend.
+func TestAuthleteSDK(t *testing.T) {
+	runNodeTests(t, func(name string) bool { return name == authleteTests })
+}
+
+// runNodeTests runs the e2e/node test files that pick selects.
+func runNodeTests(t *testing.T, pick func(name string) bool) {
 	if testing.Short() {
 		t.Skip("builds and starts tokend and Node: not in -short")
 	}
@@ -273,9 +290,18 @@ func TestNodeOAuthClients(t *testing.T) {
 
 	// Name the test files explicitly: how `node --test DIR` treats a
 	// directory differs between Node versions (globs since Node 21).
-	files, err := filepath.Glob(filepath.Join(dir, "*.test.js"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no *.test.js files in %s (%v)", dir, err)
+	all, err := filepath.Glob(filepath.Join(dir, "*.test.js"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var files []string
+	for _, f := range all {
+		if pick(filepath.Base(f)) {
+			files = append(files, f)
+		}
+	}
+	if len(files) == 0 {
+		t.Fatalf("no matching *.test.js files in %s", dir)
 	}
 	sort.Strings(files)
 

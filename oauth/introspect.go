@@ -1,27 +1,11 @@
 package oauth
 
 import (
-	"encoding/json"
 	"errors"
 	"net/http"
-	"strconv"
-	"strings"
-	"time"
 
 	"github.com/tokend/tokend"
 )
-
-// reservedClaims are the members an introspection response defines (RFC
-// 7662 §2.2, the JWT claims it borrows, and tokend's own). A token property
-// of the same name is left out rather than allowed to shadow them: a
-// resource server must be able to trust "scope" or "sub".
-var reservedClaims = map[string]bool{
-	"active": true, "scope": true, "client_id": true, "username": true, "token_type": true,
-	"exp": true, "iat": true, "nbf": true, "sub": true, "aud": true, "iss": true, "jti": true,
-	"cnf": true, "account_id": true, "roles": true, "auth_time": true, "acr": true, "sid": true,
-	"authorization_details": true, "act": true, "may_act": true, "client": true,
-	"error": true, "error_description": true,
-}
 
 // introspect is RFC 7662 token introspection. The caller is a confidential
 // client of the service (a resource server registered as a client) or
@@ -88,7 +72,7 @@ func (s *Server) introspectToken(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, s.introspection(svc, in))
+	writeJSON(w, http.StatusOK, s.core.IntrospectionResponse(svc, in, false))
 	return nil
 }
 
@@ -129,100 +113,4 @@ func (s *Server) authorizeKey(r *http.Request, sid int64, c caller) (*tokend.Ser
 	default:
 		return nil, err
 	}
-}
-
-// introspectionJSON is RFC 7662 §2.2's answer for an active token. A struct
-// rather than a map: this is the resource servers' hot path.
-type introspectionJSON struct {
-	Active               bool            `json:"active"`
-	Scope                string          `json:"scope"`
-	ClientID             string          `json:"client_id,omitempty"`
-	Sub                  string          `json:"sub,omitempty"`
-	Username             string          `json:"username,omitempty"`
-	TokenType            string          `json:"token_type"`
-	Exp                  int64           `json:"exp,omitempty"`
-	Iat                  int64           `json:"iat"`
-	Nbf                  int64           `json:"nbf"`
-	Aud                  []string        `json:"aud,omitempty"`
-	Iss                  string          `json:"iss"`
-	Jti                  string          `json:"jti"`
-	Cnf                  *confirmation   `json:"cnf,omitempty"`
-	AccountID            string          `json:"account_id,omitempty"`
-	Roles                []string        `json:"roles,omitempty"`
-	AuthTime             int64           `json:"auth_time,omitempty"`
-	ACR                  string          `json:"acr,omitempty"`
-	AuthorizationDetails json.RawMessage `json:"authorization_details,omitempty"`
-}
-
-// confirmation is RFC 7800's cnf: the key the token is bound to.
-type confirmation struct {
-	X5tS256 string `json:"x5t#S256,omitempty"`
-	JKT     string `json:"jkt,omitempty"`
-}
-
-// inactive is the whole answer for anything but an active token: the
-// endpoint must not tell why.
-var inactive = json.RawMessage(`{"active":false}`)
-
-// introspection renders RFC 7662 §2.2.
-func (s *Server) introspection(svc *tokend.Service, in *tokend.Introspection) any {
-	if !in.Active || in.Token == nil {
-		return inactive
-	}
-	t := in.Token
-	iat := issuedAt(svc, t, in.Refresh).Unix()
-	out := &introspectionJSON{
-		Active: true, Scope: strings.Join(t.Scopes, " "), TokenType: tokenType(t),
-		Iat: iat, Nbf: iat, Aud: t.Resources, Iss: s.core.IssuerOf(svc), Jti: strconv.FormatInt(t.ID, 10),
-		AccountID: t.AccountID, Roles: t.Roles, ACR: t.ACR, AuthorizationDetails: t.AuthorizationDetails,
-	}
-	if in.Client != nil {
-		out.ClientID = in.Client.ClientID
-	}
-	if t.Subject != "" {
-		out.Sub, out.Username = t.Subject, t.Subject
-	}
-	if in.Refresh {
-		out.TokenType = "refresh_token"
-	}
-	if !in.ExpiresAt.IsZero() {
-		out.Exp = in.ExpiresAt.Unix()
-	}
-	if t.CertThumbprint != "" || t.DPoPThumbprint != "" {
-		out.Cnf = &confirmation{X5tS256: t.CertThumbprint, JKT: t.DPoPThumbprint}
-	}
-	if !t.AuthTime.IsZero() {
-		out.AuthTime = t.AuthTime.Unix()
-	}
-	return withProperties(out, t.Properties)
-}
-
-// withProperties adds a token's visible properties as top-level members;
-// one named like a standard member is left out, so it can never shadow it.
-func withProperties(out *introspectionJSON, props []tokend.Property) any {
-	extra := map[string]string{}
-	for _, p := range props {
-		if !p.Hidden && !reservedClaims[p.Key] {
-			extra[p.Key] = p.Value
-		}
-	}
-	if len(extra) == 0 {
-		return out
-	}
-	base, err1 := json.Marshal(out)
-	more, err2 := json.Marshal(extra)
-	if err1 != nil || err2 != nil {
-		return out
-	}
-	return json.RawMessage(append(append(base[:len(base)-1], ','), more[1:]...))
-}
-
-// issuedAt is when the presented value was minted: a refresh mints a new
-// access token (and, under rotation, a new refresh token) in the same
-// record, so the record's creation time is only right until then.
-func issuedAt(svc *tokend.Service, t *tokend.Token, refresh bool) time.Time {
-	if t.LastRefreshedAt.IsZero() || (refresh && !svc.RefreshPolicy.Rotate) {
-		return t.CreatedAt
-	}
-	return t.LastRefreshedAt
 }

@@ -160,18 +160,20 @@ type oauthError struct {
 func (e *oauthError) Error() string { return "oauth: " + e.code + ": " + e.desc }
 func (e *oauthError) Unwrap() error { return e.domain }
 
-// oauthCodes is the one table from domain codes to RFC 6749 §5.2 errors.
-// EINVALID on the field "scope" becomes invalid_scope (see renderError);
-// codes not listed are server errors.
-var oauthCodes = map[string]struct {
+// oauthStatuses is the one table from domain codes to the statuses of RFC
+// 6749 §5.2 errors; the error code itself comes from
+// tokend.OAuthErrorCode, which every surface speaking OAuth shares. The
+// codes it leaves to each surface are named here. Codes not listed are
+// server errors.
+var oauthStatuses = map[string]struct {
 	status int
-	code   string
+	code   string // for codes OAuthErrorCode does not name
 }{
-	tokend.EUNAUTHORIZED: {http.StatusUnauthorized, "invalid_client"},
-	tokend.EGRANT:        {http.StatusBadRequest, "invalid_grant"},
-	tokend.EFORBIDDEN:    {http.StatusBadRequest, "unauthorized_client"},
-	tokend.EUNSUPPORTED:  {http.StatusBadRequest, "unsupported_grant_type"},
-	tokend.EINVALID:      {http.StatusBadRequest, "invalid_request"},
+	tokend.EUNAUTHORIZED: {status: http.StatusUnauthorized},
+	tokend.EGRANT:        {status: http.StatusBadRequest},
+	tokend.EFORBIDDEN:    {status: http.StatusBadRequest},
+	tokend.EUNSUPPORTED:  {status: http.StatusBadRequest},
+	tokend.EINVALID:      {status: http.StatusBadRequest},
 	// Only a service can be missing on these routes: nothing else the
 	// endpoints look up is reported as not found.
 	tokend.ENOTFOUND:    {http.StatusNotFound, "not_found"},
@@ -198,16 +200,15 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) 
 		return
 	}
 	code := tokend.ErrorCode(err)
-	m, ok := oauthCodes[code]
+	m, ok := oauthStatuses[code]
 	if !ok {
 		m.status, m.code = http.StatusInternalServerError, "server_error"
 	}
+	if c := tokend.OAuthErrorCode(err); c != "" {
+		m.code = c
+	}
 	body := errorBody{Error: m.code, Description: describeDomain(err)}
 	switch code {
-	case tokend.EINVALID:
-		if tokend.ErrorField(err) == "scope" {
-			body.Error = "invalid_scope"
-		}
 	case tokend.EUNAUTHORIZED:
 		// RFC 6749 §5.2: a client that tried HTTP authentication is told
 		// which scheme to use. Without the header (a browser-based public

@@ -41,23 +41,11 @@ func readForm(w http.ResponseWriter, r *http.Request) (form, error) {
 	case err != nil:
 		return nil, tokend.Invalid("body", "could not be read")
 	}
-	values, err := url.ParseQuery(string(body))
+	values, err := tokend.OAuthParameters(string(body))
 	if err != nil {
-		return nil, tokend.Invalid("body", "is not valid form encoding")
+		return nil, err
 	}
-	out := make(form, len(values))
-	for name, vs := range values {
-		// RFC 6749 §3.1/§3.2: parameters must not repeat; which copy would
-		// we believe? The error's field is the body, not the parameter, so
-		// that a repeated scope is invalid_request rather than invalid_scope.
-		if len(vs) > 1 {
-			return nil, tokend.Invalid("body", "parameter %.40q is given more than once", name)
-		}
-		if vs[0] != "" {
-			out[name] = vs[0]
-		}
-	}
-	return out, nil
+	return form(values), nil
 }
 
 // Client authentication methods, as RFC 8414 names them.

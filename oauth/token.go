@@ -2,20 +2,9 @@ package oauth
 
 import (
 	"net/http"
-	"strings"
-	"time"
 
 	"github.com/tokend/tokend"
 )
-
-// tokenResponse is RFC 6749 §5.1's success response.
-type tokenResponse struct {
-	AccessToken  string `json:"access_token"`
-	TokenType    string `json:"token_type"`
-	ExpiresIn    *int64 `json:"expires_in,omitempty"` // absent for a token that never expires
-	RefreshToken string `json:"refresh_token,omitempty"`
-	Scope        string `json:"scope,omitempty"`
-}
 
 // authenticate runs client authentication for the token and revocation
 // endpoints, behind the failure limits. It counts a failure only for a
@@ -84,26 +73,6 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	t := issued.Token
-	resp := tokenResponse{
-		AccessToken:  issued.AccessToken,
-		TokenType:    tokenType(t),
-		RefreshToken: issued.RefreshToken,
-		Scope:        strings.Join(t.Scopes, " "),
-	}
-	if !t.Persistent {
-		secs := int64(max(t.AccessExpiresAt.Sub(s.core.Now()), 0) / time.Second)
-		resp.ExpiresIn = &secs
-	}
-	writeJSON(w, http.StatusOK, resp)
+	writeJSON(w, http.StatusOK, s.core.TokenResponse(issued))
 	return nil
-}
-
-// tokenType is the RFC 6749 §7.1 type: a DPoP-bound token must be sent
-// with a DPoP proof (RFC 9449 §5), anything else is a bearer token.
-func tokenType(t *tokend.Token) string {
-	if t.DPoPThumbprint != "" {
-		return "DPoP"
-	}
-	return "Bearer"
 }

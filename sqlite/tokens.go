@@ -427,8 +427,10 @@ func tokenQuery(f tokend.TokenFilter) (*where, error) {
 		w.add("revoked_at IS NULL AND "+col+" > ? AND "+liveSQL, now, now, now)
 	case tokend.StatusExpired:
 		w.add("revoked_at IS NULL AND NOT "+liveSQL, now, now)
+	case tokend.StatusNotRevoked:
+		w.add("revoked_at IS NULL")
 	default:
-		return nil, tokend.Invalid("status", "must be active, expired, revoked or all, not %.40q", f.Status)
+		return nil, tokend.Invalid("status", "must be active, expired, revoked, not_revoked or all, not %.40q", f.Status)
 	}
 	if !f.CreatedAfter.IsZero() {
 		w.add("created_at > ?", f.CreatedAfter.UnixMilli())

@@ -50,14 +50,16 @@ func testTokenStatus(t *testing.T, s tokend.Store) {
 		}
 		return ids(page.Tokens)
 	}
-	for _, status := range []tokend.TokenStatus{tokend.StatusActive, tokend.StatusExpired, tokend.StatusRevoked, tokend.StatusAll} {
+	statuses := []tokend.TokenStatus{tokend.StatusActive, tokend.StatusExpired, tokend.StatusRevoked, tokend.StatusAll, tokend.StatusNotRevoked}
+	for _, status := range statuses {
 		t.Run(string(status), func(t *testing.T) {
 			var want []int64
 			for _, c := range cases {
 				if c.tok.Status(now) != c.want {
 					t.Fatalf("fixture %s: Token.Status says %s, case says %s", c.tok.Subject, c.tok.Status(now), c.want)
 				}
-				if status == tokend.StatusAll || c.want == status {
+				notRevoked := status == tokend.StatusNotRevoked && c.want != tokend.StatusRevoked
+				if status == tokend.StatusAll || c.want == status || notRevoked {
 					want = append(want, c.tok.ID)
 				}
 			}

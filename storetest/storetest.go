@@ -48,6 +48,7 @@ func RunTests(t *testing.T, newStore func(t *testing.T) tokend.Store) {
 		{"SubjectGrants", testSubjectGrants},
 		{"Concurrency", testConcurrency},
 		{"ConcurrentCreates", testConcurrentCreates},
+		{"ImportTokens", testImportTokens},
 		{"Rotation", testRotation},
 		{"AuthorizationCodes", testCodes},
 		{"Users", testUsers},

@@ -50,6 +50,15 @@ func DecodeOptionalJSON(w http.ResponseWriter, r *http.Request, v any) (bool, er
 	return true, decode(body, v)
 }
 
+// DecodeBytes decodes one JSON value already read (an element of a JSON
+// array, say) under DecodeJSON's rules.
+func DecodeBytes(body []byte, v any) error {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return tokend.Invalid("body", "is empty: send a JSON object")
+	}
+	return decode(body, v)
+}
+
 func decode(body []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
