@@ -268,13 +268,6 @@ func TestPragmas(t *testing.T) {
 	}
 	checkReadPragma(t, s, "cache_size", fmt.Sprint(-readerCacheKiB(defaultReadCacheKiB, s.read.Stats().MaxOpenConnections)))
 	checkReadPragma(t, s, "mmap_size", "0")
-	var ckptSync string
-	if err := s.ckpt.QueryRow("PRAGMA synchronous").Scan(&ckptSync); err != nil {
-		t.Fatal(err)
-	}
-	if ckptSync != "2" {
-		t.Errorf("checkpointer synchronous = %s, want 2 (FULL)", ckptSync)
-	}
 }
 
 func checkReadPragma(t *testing.T, s *Store, pragma, want string) {

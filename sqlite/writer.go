@@ -167,7 +167,6 @@ func (s *Store) writer() {
 			rest = rest[i+1:]
 		}
 		clear(batch) // let the requests' closures be collected
-		s.kickCheckpointer()
 	}
 }
 
