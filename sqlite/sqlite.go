@@ -10,14 +10,18 @@
 //
 // Each connection has a page cache of its own, and together they are most of
 // the store's memory. The budget is explicit: the writer's cache is 16 MiB
-// and the read connections (max(4, GOMAXPROCS) of them) share 32 MiB, split
-// evenly (at least 256 KiB each), so the page caches hold at most 48 MiB of
-// pages however many cores the machine has (resident cost below). The file is read with plain reads, never memory-mapped
+// and the read connections (max(4, GOMAXPROCS) of them) share 16 MiB, split
+// evenly (at least 256 KiB each), so the page caches hold at most 32 MiB of
+// pages however many cores the machine has. Reads of a large store are
+// random (token hashes, one subject's tokens scattered over time), so a
+// bigger read cache holds little that is read again: at 10,000,000 tokens,
+// 32 MiB instead of 16 added 26 MiB of RSS and no measurable introspection
+// throughput (BENCHMARKS.md). The file is read with plain reads, never memory-mapped
 // (mmap_size 0): mapped pages would count toward the process's memory
 // outside that budget. Either cache can be sized with WithCache, or with
 // parameters after the path, in MiB:
 //
-//	/var/lib/tokend/tokend.db?writer_cache_mib=16&read_cache_mib=32
+//	/var/lib/tokend/tokend.db?writer_cache_mib=16&read_cache_mib=16
 //
 // A bigger read cache saves reads of the hash indexes' inner pages on a
 // store of tens of millions of tokens; a smaller one costs only those reads,
@@ -163,7 +167,7 @@ var _ tokend.Store = (*Store)(nil)
 // working set is the hash indexes' upper levels and the newest tokens.
 const (
 	defaultWriterCacheKiB = 16 * 1024
-	defaultReadCacheKiB   = 32 * 1024
+	defaultReadCacheKiB   = 16 * 1024
 	minConnCacheKiB       = 256 // a reader's share never falls below this
 )
 
@@ -176,7 +180,7 @@ type options struct {
 }
 
 // WithCache sets the writer connection's page cache and the page cache the
-// read connections share, in MiB; 0 keeps a default (16 and 32 MiB).
+// read connections share, in MiB; 0 keeps a default (16 MiB each).
 func WithCache(writerMiB, readMiB int) Option {
 	return func(o *options) {
 		if writerMiB > 0 {

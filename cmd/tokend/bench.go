@@ -419,10 +419,12 @@ func startTokend(ctx context.Context, exe, storeURL string, env []string, debug 
 }
 
 // benchSQLitePath is the file a sqlite: store URL names; the bench needs
-// the file itself, to measure it.
+// the file itself, to measure it. Parameters after "?" (cache sizes) are
+// for the server, which gets the whole URL.
 func benchSQLitePath(storeURL string) (string, error) {
 	path, ok := strings.CutPrefix(storeURL, "sqlite:")
 	path = strings.TrimPrefix(path, "//")
+	path, _, _ = strings.Cut(path, "?")
 	if !ok || path == "" {
 		return "", fmt.Errorf("--store %q: the bench measures SQLite stores only; use sqlite:PATH", redactStoreURL(storeURL))
 	}
