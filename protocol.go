@@ -161,9 +161,12 @@ func (c *Core) IntrospectionResponse(svc *Service, in *Introspection, withHidden
 // withProperties adds a token's properties as top-level members; one named
 // like a standard member is left out, so it can never shadow it.
 func withProperties(out *introspectionJSON, props []Property, withHidden bool) any {
-	extra := map[string]string{}
+	var extra map[string]string // most tokens have none: no map then
 	for _, p := range props {
 		if (withHidden || !p.Hidden) && !reservedClaims[p.Key] {
+			if extra == nil {
+				extra = make(map[string]string, len(props))
+			}
 			extra[p.Key] = p.Value
 		}
 	}
