@@ -262,3 +262,68 @@ func BenchmarkListTokensBySubjectMore(b *testing.B) {
 		}
 	}
 }
+
+// deepService holds one subject with deepTokens tokens, for paging depth.
+const (
+	deepService = 4
+	deepTokens  = 20_000
+)
+
+var deepSeedOnce sync.Once
+
+// BenchmarkListTokensCursorDepth pages through one subject's 20,000
+// tokens by keyset cursor, 50 at a time: the first page and the last
+// (after 19,950 tokens) should cost the same, where an offset would read
+// every token before the page.
+func BenchmarkListTokensCursorDepth(b *testing.B) {
+	s := seededStore(b)
+	ctx := context.Background()
+	subject := "deep-subject"
+	deepSeedOnce.Do(func() {
+		if err := s.CreateService(ctx, &tokend.Service{ID: deepService, Name: "deep", CreatedAt: seedNow, UpdatedAt: seedNow}); err != nil {
+			b.Fatal(err)
+		}
+		toks := make([]*tokend.Token, 0, deepTokens)
+		for i := range deepTokens {
+			t := seedToken(deepService, i)
+			t.Subject = subject
+			t.AccessHash, t.RefreshHash = seedHash(i, 'D'), seedHash(i, 'E')
+			toks = append(toks, t)
+		}
+		if err := s.ImportTokens(ctx, toks); err != nil {
+			b.Fatal(err)
+		}
+	})
+	filter := func(after *tokend.Cursor) tokend.TokenFilter {
+		return tokend.TokenFilter{ServiceID: deepService, Subject: &subject, Status: tokend.StatusAll, Now: seedNow,
+			OrderBy: tokend.OrderCreatedAt, Desc: true, Limit: 50, After: after}
+	}
+	// The cursor of the last page: the token just before it in the order.
+	var last *tokend.Cursor
+	{
+		page, err := s.ListTokens(ctx, tokend.TokenFilter{ServiceID: deepService, Subject: &subject, Status: tokend.StatusAll,
+			Now: seedNow, OrderBy: tokend.OrderCreatedAt, Desc: false, Limit: 51})
+		if err != nil || len(page.Tokens) != 51 {
+			b.Fatalf("find the deep cursor: %v", err)
+		}
+		t := page.Tokens[50]
+		last = &tokend.Cursor{Value: t.OrderValue(tokend.OrderCreatedAt), ID: t.ID}
+	}
+	for _, c := range []struct {
+		name  string
+		after *tokend.Cursor
+	}{{"First", nil}, {"After19950", last}} {
+		b.Run(c.name, func(b *testing.B) {
+			defer reportCPU(b)()
+			for b.Loop() {
+				page, err := s.ListTokens(ctx, filter(c.after))
+				if err != nil {
+					b.Fatal(err)
+				}
+				if len(page.Tokens) != 50 {
+					b.Fatalf("%d tokens, want 50", len(page.Tokens))
+				}
+			}
+		})
+	}
+}
