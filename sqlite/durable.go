@@ -38,6 +38,7 @@ func (s *Store) syncer() {
 	defer close(s.syncerDone)
 	var waiting []*writeReq
 	for group := range s.committed {
+		s.syncBusy.Store(true)
 		waiting = append(waiting[:0], group...)
 	more:
 		for {
@@ -58,6 +59,7 @@ func (s *Store) syncer() {
 				s.syncErr.CompareAndSwap(nil, &err)
 			}
 		}
+		s.stats.syncs.Add(1)
 		for _, r := range waiting {
 			if err != nil {
 				r.err = s.fail(r.ctx, err)
@@ -65,7 +67,29 @@ func (s *Store) syncer() {
 			close(r.done)
 		}
 		clear(waiting)
+		s.syncBusy.Store(false)
+		select {
+		case s.syncIdle <- struct{}{}: // to a writer holding its group open
+		default:
+		}
 	}
+}
+
+// WriteStats counts the store's writes since it opened.
+type WriteStats struct {
+	Writes  int64 // write requests committed
+	Commits int64 // transactions committed: a group commits its writes at once
+	Syncs   int64 // fsyncs of the WAL, each covering every commit before it
+}
+
+// WriteStats returns the counts so far.
+func (s *Store) WriteStats() WriteStats {
+	return WriteStats{Writes: s.stats.writes.Load(), Commits: s.stats.commits.Load(), Syncs: s.stats.syncs.Load()}
+}
+
+func (s *Store) countCommit(writes int) {
+	s.stats.commits.Add(1)
+	s.stats.writes.Add(int64(writes))
 }
 
 // syncFailed is the error of an earlier failed fsync, or nil.
@@ -92,4 +116,14 @@ type syncState struct {
 	syncWAL    func() error // fsync of the WAL file; tests replace it
 	syncErr    atomic.Pointer[error]
 	wal        *os.File
+
+	// The writer holds its group open while syncBusy (joinLate); the
+	// syncer signals syncIdle when it has answered a group. carry is a
+	// request the writer took but must run after its group; only the
+	// writer goroutine touches it.
+	syncBusy atomic.Bool
+	syncIdle chan struct{}
+	carry    *writeReq
+
+	stats struct{ writes, commits, syncs atomic.Int64 }
 }

@@ -35,8 +35,12 @@ func openWithSync(t *testing.T, sync func(real func() error) error) *Store {
 
 // TestAnsweredOnlyAfterTheWALIsSynced: a write's caller waits for an fsync
 // that started after its commit; the write is visible to readers meanwhile.
+// A write arriving during that fsync joins a group the writer holds open
+// until the fsync ends, then commits and gets an fsync of its own.
 func TestAnsweredOnlyAfterTheWALIsSynced(t *testing.T) {
 	entered, release := make(chan struct{}), make(chan struct{})
+	var releaseOnce sync.Once
+	defer releaseOnce.Do(func() { close(release) }) // never leave the syncer stuck
 	var syncs atomic.Int32
 	s := openWithSync(t, func(real func() error) error {
 		if syncs.Add(1) == 1 {
@@ -58,29 +62,71 @@ func TestAnsweredOnlyAfterTheWALIsSynced(t *testing.T) {
 	if _, err := s.GetTokenByAccessHash(t.Context(), tok.AccessHash); err != nil {
 		t.Fatalf("the committed token is not visible before its fsync: %v", err)
 	}
-	// The writer is not held up by the fsync: a second write commits and
-	// waits for the next fsync.
+	// A second write during the fsync: the writer runs it in a group it
+	// keeps open (uncommitted, so invisible to readers) until the fsync
+	// ends; waiting for the writer to have taken it shows in WriteStats
+	// only after the commit, so give it time to be taken.
 	second := make(chan error, 1)
 	go func() { second <- s.CreateToken(t.Context(), testToken(1, 8)) }()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		if _, err := s.GetTokenByAccessHash(t.Context(), testToken(1, 8).AccessHash); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the second write did not commit while the first one's fsync ran")
-		}
-		time.Sleep(5 * time.Millisecond)
+	time.Sleep(50 * time.Millisecond)
+	if _, err := s.GetTokenByAccessHash(t.Context(), testToken(1, 8).AccessHash); err == nil {
+		t.Fatal("the second write committed during the first one's fsync: its group should wait for the fsync to end")
 	}
-	close(release)
+	select {
+	case err := <-second:
+		t.Fatalf("the second write returned (%v) before any fsync covered it", err)
+	default:
+	}
+	releaseOnce.Do(func() { close(release) })
 	if err := <-returned; err != nil {
 		t.Fatal(err)
 	}
 	if err := <-second; err != nil {
 		t.Fatal(err)
 	}
+	if _, err := s.GetTokenByAccessHash(t.Context(), testToken(1, 8).AccessHash); err != nil {
+		t.Fatalf("the second write is not stored: %v", err)
+	}
 	if n := syncs.Load(); n != 2 {
 		t.Errorf("%d fsyncs, want 2: the second commit came after the first fsync began", n)
+	}
+}
+
+// TestGroupsGrowDuringFsyncs: with many concurrent writers and slow
+// fsyncs, the writer gathers the writes that arrive during each fsync into
+// one commit instead of committing them one by one.
+func TestGroupsGrowDuringFsyncs(t *testing.T) {
+	s := openWithSync(t, func(real func() error) error {
+		time.Sleep(2 * time.Millisecond) // a slow disk
+		return real()
+	})
+	before := s.WriteStats()
+	var wg sync.WaitGroup
+	for g := range 16 {
+		wg.Go(func() {
+			for i := range 20 {
+				if err := s.CreateToken(t.Context(), &tokend.Token{ServiceID: 1, ClientID: 1, GrantType: tokend.GrantClientCredentials,
+					AccessHash: randomHash(t), Scopes: []string{"read"}, CreatedAt: time.UnixMilli(int64(g*100 + i)).UTC(),
+					AccessExpiresAt: time.UnixMilli(1 << 40).UTC(), Minted: true}); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	st := s.WriteStats()
+	writes, commits, syncs := st.Writes-before.Writes, st.Commits-before.Commits, st.Syncs-before.Syncs
+	if writes != 320 {
+		t.Fatalf("%d writes counted, want 320", writes)
+	}
+	// 16 callers, each waiting for its fsync: nearly every commit should
+	// carry several writes. One by one would be 320 commits.
+	if commits > writes/3 {
+		t.Errorf("%d commits for %d writes (%d fsyncs): the groups did not grow during the fsyncs", commits, writes, syncs)
+	}
+	if syncs > commits {
+		t.Errorf("%d fsyncs for %d commits: at most one fsync per commit", syncs, commits)
 	}
 }
 

@@ -325,6 +325,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	s.writerDone = make(chan struct{})
 	s.committed = make(chan []*writeReq, maxBatch)
 	s.syncerDone = make(chan struct{})
+	s.syncIdle = make(chan struct{}, 1)
 	s.syncWAL = func() error {
 		if s.wal == nil {
 			var err error

@@ -127,7 +127,16 @@ func (s *Store) writer() {
 	defer close(s.writerDone)
 	defer close(s.committed) // ends the syncer once it has answered the rest
 	batch := make([]*writeReq, 0, maxBatch)
-	for r := range s.reqs {
+	for {
+		r := s.carry
+		if r != nil {
+			s.carry = nil
+		} else {
+			var ok bool
+			if r, ok = <-s.reqs; !ok {
+				return
+			}
+		}
 		batch = append(batch[:0], r)
 		// Whatever else is waiting joins, but a lone request runs at once:
 		// waiting for company would only add latency. Under load, requests
@@ -209,7 +218,17 @@ func (s *Store) runBatch(batch []*writeReq) {
 		return
 	}
 	sp := [3]*sql.Stmt{tx.Stmt(s.spBegin), tx.Stmt(s.spRelease), tx.Stmt(s.spRollback)}
-	for i, r := range batch {
+	for i := 0; ; i++ {
+		if i == len(batch) {
+			more, ok := s.joinLate(len(batch))
+			if !ok {
+				break
+			}
+			// A copy on the first append: batch may share its array with
+			// requests the writer runs after this group.
+			batch = append(batch[:len(batch):len(batch)], more)
+		}
+		r := batch[i]
 		// The caller's turn: it may have given up while earlier ones ran.
 		if !r.state.CompareAndSwap(reqQueued, reqTaken) {
 			continue
@@ -271,9 +290,39 @@ func (s *Store) runBatch(batch []*writeReq) {
 		}
 		return
 	}
+	s.countCommit(len(committed))
 	if len(committed) > 0 {
 		s.committed <- committed // answered once on disk: see durable.go
 	}
+}
+
+// joinLate returns one more request for the open group, of n so far,
+// while the syncer is still busy with the previous group: what the group
+// takes in meanwhile will be answered after the next fsync anyway, whether
+// it commits now or when the fsync ends, and one commit for all of them
+// writes their shared pages (the table's last page, the indexes' newest
+// and inner pages) to the WAL once. So the writer runs their statements
+// during the fsync and commits when it ends (or the group is full). A
+// request that must run alone is kept for after the group.
+func (s *Store) joinLate(n int) (*writeReq, bool) {
+	if n >= maxBatch {
+		return nil, false
+	}
+	for s.syncBusy.Load() {
+		select {
+		case r, ok := <-s.reqs:
+			if !ok {
+				return nil, false
+			}
+			if r.alone {
+				s.carry = r
+				return nil, false
+			}
+			return r, true
+		case <-s.syncIdle:
+		}
+	}
+	return nil, false
 }
 
 // runAlone runs one request in a transaction of its own.
@@ -304,6 +353,7 @@ func (s *Store) runAlone(r *writeReq) {
 		close(r.done)
 		return
 	}
+	s.countCommit(1)
 	s.committed <- []*writeReq{r}
 }
 
