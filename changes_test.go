@@ -133,3 +133,27 @@ func TestApplyChange(t *testing.T) {
 		}
 	})
 }
+
+// emptyKeys is a store that always says it has no key, as each of several
+// nodes starting at once on an empty database sees it.
+type emptyKeys struct{ tokend.Store }
+
+func (emptyKeys) CountKeys(context.Context) (int, error) { return 0, nil }
+
+func TestBootstrapByNodesStartingTogether(t *testing.T) {
+	store, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "b.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	const key = "tokend-shared-bootstrap-key-0123456789"
+	for i, want := range []string{key, ""} {
+		got, err := tokend.New(emptyKeys{store}, tokend.Config{}).Bootstrap(context.Background(), key)
+		if err != nil || got != want {
+			t.Fatalf("node %d: Bootstrap = %q, %v; want %q and no error", i, got, err, want)
+		}
+	}
+	if n, err := store.CountKeys(context.Background()); err != nil || n != 1 {
+		t.Fatalf("%d keys stored, %v; want 1", n, err)
+	}
+}
