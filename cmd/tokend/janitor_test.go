@@ -117,8 +117,8 @@ func TestJanitorCommandRefusesBadFlags(t *testing.T) {
 
 func TestServeRunsTheJanitor(t *testing.T) {
 	path, _ := seedDead(t)
-	_, stderr := MustServe(t, path, map[string]string{"TOKEND_BOOTSTRAP_KEY": testKey})
-	// The first sweep runs as the server starts; a bound on the wait.
+	_, stderr := MustServe(t, path, map[string]string{"TOKEND_BOOTSTRAP_KEY": testKey, "TOKEND_JANITOR_EVERY": "1s"})
+	// The first sweep runs a second after the start; a bound on the wait.
 	deadline := time.Now().Add(20 * time.Second)
 	for !strings.Contains(stderr.String(), "janitor: removed dead tokens") {
 		if time.Now().After(deadline) {
