@@ -161,6 +161,11 @@ func (c *Core) Bootstrap(ctx context.Context, raw string) (string, error) {
 	}
 	k := &Key{Name: "bootstrap", Permissions: []Permission{PermAll}, Hash: HashSecret(raw), CreatedAt: c.Now()}
 	if err := c.store.CreateKey(ctx, k); err != nil {
+		if ErrorField(err) == "key" && ErrorCode(err) == ECONFLICT {
+			// Several nodes started at once on an empty database with the
+			// same bootstrap key: another stored it first.
+			return "", nil
+		}
 		return "", err
 	}
 	return raw, nil

@@ -113,6 +113,25 @@ type Store interface {
 	ListUsers(ctx context.Context, serviceID, afterID int64, limit int) ([]*User, error)
 	UpdateUser(ctx context.Context, serviceID int64, username string, update func(*User) error) (*User, error)
 	DeleteUser(ctx context.Context, serviceID int64, username string) error
+
+	// The janitor's (janitor.go). Each call is one short transaction, so
+	// that requests never wait long behind it.
+
+	// SweepTokens deletes up to limit tokens of a service that are dead
+	// before cutoff — revoked before it, or not persistent and expired
+	// (Token.ExpiresAt) before it — with their retired refresh tokens, and
+	// returns how many it deleted. A token stays while any token of its
+	// grant (the records RevokeFilter.GrantID names) is not dead before
+	// cutoff: reuse detection reaches the live ones through the retired
+	// refresh tokens of the dead.
+	SweepTokens(ctx context.Context, serviceID int64, cutoff time.Time, limit int) (int, error)
+	// SweepAuthorizationCodes deletes up to limit authorization codes that
+	// expired before cutoff and returns how many it deleted.
+	SweepAuthorizationCodes(ctx context.Context, cutoff time.Time, limit int) (int, error)
+	// LockJanitor takes the lock that lets one janitor at a time work on
+	// the store, among every process that shares it. ok is false, and
+	// release nil, when another holds it; release gives it back.
+	LockJanitor(ctx context.Context) (release func(), ok bool, err error)
 }
 
 // ClientFilter selects a page of a service's clients.

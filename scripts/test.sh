@@ -38,6 +38,65 @@ else
   echo "up to date"
 fi
 
+step "PostgreSQL for the postgres store's tests (TOKEND_TEST_POSTGRES)"
+# With TOKEND_TEST_POSTGRES set (a URL of a role that may create
+# databases), the tests use that server. Otherwise a throwaway cluster is
+# made: PostgreSQL from Debian's packages when the machine has none, an
+# unprivileged user to run it (PostgreSQL refuses to run as root), a data
+# directory in /tmp, a free port on 127.0.0.1, and it is stopped and
+# removed when this script exits, however it exits. On CI the tests that
+# need PostgreSQL fail, not skip, when there is none (internal/pgtest).
+pg_dir=""
+# Runs a command as the cluster's user, from its directory (the user may
+# not be allowed into the current one).
+pg_as() { (cd "$pg_dir" && if [ -n "$pg_user" ]; then runuser -u "$pg_user" -- "$@"; else "$@"; fi); }
+stop_postgres() {
+  if [ -n "$pg_dir" ] && [ -d "$pg_dir" ]; then
+    pg_as "$pg_bin/pg_ctl" -D "$pg_dir/data" -m fast -w stop >/dev/null 2>&1 || true
+    rm -rf "$pg_dir"
+  fi
+}
+if [ -n "${TOKEND_TEST_POSTGRES:-}" ]; then
+  echo "using the server TOKEND_TEST_POSTGRES names"
+else
+  pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+  if [ -z "$pg_bin" ] || [ ! -x "$pg_bin/initdb" ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql
+    pg_bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+  fi
+  pg_user=""
+  if [ "$(id -u)" = 0 ]; then
+    # Debian's package makes the postgres user; a machine without it
+    # gets one of its own that cannot log in.
+    pg_user=postgres
+    id -u "$pg_user" >/dev/null 2>&1 || { pg_user=tokend-pg; id -u "$pg_user" >/dev/null 2>&1 ||
+      useradd --system --no-create-home --shell /usr/sbin/nologin "$pg_user"; }
+  fi
+  pg_dir=$(mktemp -d /tmp/tokend-pg.XXXXXX)
+  trap stop_postgres EXIT
+  [ -z "$pg_user" ] || chown "$pg_user" "$pg_dir"
+  pg_as "$pg_bin/initdb" -D "$pg_dir/data" -U tokend --auth=trust -E UTF8 --no-locale >"$pg_dir/initdb.log" 2>&1 ||
+    { cat "$pg_dir/initdb.log"; exit 1; }
+  # A port nothing answers on; should another process take it before the
+  # server binds, the start fails and the next one is tried. Durability is
+  # of no use to a cluster thrown away after the run, so fsync is off.
+  pg_port=""
+  for _ in 1 2 3 4 5 6 7 8; do
+    port=$((20000 + RANDOM % 30000))
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then continue; fi
+    if pg_as "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/server.log" -w -t 60 start \
+      -o "-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories=$pg_dir -c max_connections=200 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" >/dev/null; then
+      pg_port=$port
+      break
+    fi
+  done
+  if [ -z "$pg_port" ]; then
+    echo "PostgreSQL did not start:"; cat "$pg_dir/server.log"; exit 1
+  fi
+  export TOKEND_TEST_POSTGRES="postgres://tokend@127.0.0.1:$pg_port/postgres?sslmode=disable"
+  echo "PostgreSQL $("$pg_bin/postgres" --version | awk '{print $3}') on 127.0.0.1:$pg_port, data in $pg_dir (removed at exit)"
+fi
+
 step "go test -race"
 go test -race -count=1 -timeout 20m ./...
 

@@ -53,6 +53,8 @@ func RunTests(t *testing.T, newStore func(t *testing.T) tokend.Store) {
 		{"AuthorizationCodes", testCodes},
 		{"Users", testUsers},
 		{"Context", testContext},
+		{"Janitor", testJanitor},
+		{"JanitorUnderLoad", testJanitorUnderLoad},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

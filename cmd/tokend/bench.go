@@ -38,7 +38,9 @@ Flags:
   --seed N            tokens to seed before the server starts (default 100000)
   --store sqlite:PATH store to seed and serve (default: a temporary one,
                       removed afterwards unless --keep); an existing store
-                      is added to, under a new service
+                      is added to, under a new service. SQLite only: the
+                      bench seeds the file directly (bench a PostgreSQL
+                      deployment with --target)
   --keep              keep the temporary store (or --target's service)
   --target URL        bench a running server instead (loopback only); its
                       fixtures are made through the management API, and

@@ -2,6 +2,8 @@
 //
 //	tokend serve                 run the server (embedded SQLite by default)
 //	tokend migrate               create or upgrade the store's schema and exit
+//	tokend janitor               remove dead tokens once (for cron)
+//	tokend export|import         move a deployment between stores (JSON lines)
 //	tokend services|clients|keys|tokens|subjects …   manage a running server
 package main
 
@@ -35,6 +37,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runServe(ctx, args[1:], stdout, stderr, getenv)
 	case "migrate":
 		return runMigrate(ctx, args[1:], stdout, stderr, getenv)
+	case "janitor":
+		return runJanitor(ctx, args[1:], stdout, stderr, getenv)
+	case "export":
+		return runExport(ctx, args[1:], stdout, stderr, getenv)
+	case "import":
+		return runImport(ctx, args[1:], stdin, stdout, stderr, getenv)
 	case "bench":
 		return runBench(ctx, args[1:], stdout, stderr, getenv)
 	case "help", "-h", "-help", "--help":
@@ -53,8 +61,11 @@ func usage(w io.Writer) {
 	fmt.Fprint(w, `tokend: a self-hosted OAuth 2.0 token service
 
 Server:
-  tokend serve [--addr 127.0.0.1:8080] [--store sqlite:tokend.db] [--base-url URL]
+  tokend serve [--addr 127.0.0.1:8080] [--store sqlite:tokend.db|postgres://…] [--base-url URL]
   tokend migrate [--store URL]
+  tokend janitor [--store URL] [--janitor-retention 7d]           remove dead tokens (for cron)
+  tokend export [--store URL] [--output FILE]                      the whole store as JSON lines
+  tokend import [--store URL] [--input FILE]                       into an empty store
   tokend bench [--duration 10s] [--connections 16] [--seed N] [--target URL]   load test over loopback
 
 Management (talks to a running server; --url/TOKEND_URL, --key/TOKEND_KEY, --json):

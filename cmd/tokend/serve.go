@@ -43,6 +43,8 @@ type serveConfig struct {
 	// TokenCache is the introspection cache's size in tokens: 0 for the
 	// core's default, -1 for none.
 	TokenCache int
+	// Janitor says how often dead tokens are removed, and which.
+	Janitor janitorConfig
 
 	getenv env
 }
@@ -52,13 +54,18 @@ func parseServeFlags(name string, args []string, stderr io.Writer, getenv env) (
 	fs := flag.NewFlagSet("tokend "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&cfg.Addr, "addr", envOr(getenv, "TOKEND_ADDR", "127.0.0.1:8080"), "listen address (TOKEND_ADDR)")
-	fs.StringVar(&cfg.StoreURL, "store", envOr(getenv, "TOKEND_STORE", "sqlite:tokend.db"), "store URL: sqlite:PATH (TOKEND_STORE)")
+	fs.StringVar(&cfg.StoreURL, "store", envOr(getenv, "TOKEND_STORE", "sqlite:tokend.db"), storeURLHelp)
 	fs.StringVar(&cfg.BaseURL, "base-url", getenv("TOKEND_BASE_URL"), "public URL of this deployment; issuers derive from it (TOKEND_BASE_URL; default http://ADDR)")
 	level := fs.String("log-level", envOr(getenv, "TOKEND_LOG_LEVEL", "info"), "debug, info, warn or error (TOKEND_LOG_LEVEL)")
 	fs.StringVar(&cfg.LogFormat, "log-format", envOr(getenv, "TOKEND_LOG_FORMAT", "text"), "text or json (TOKEND_LOG_FORMAT)")
 	fs.StringVar(&cfg.DebugAddr, "debug-addr", getenv("TOKEND_DEBUG_ADDR"), "serve /debug/pprof/ on this address, e.g. 127.0.0.1:6060; off when empty (TOKEND_DEBUG_ADDR)")
 	tokenCache := fs.String("token-cache", getenv("TOKEND_TOKEN_CACHE"), fmt.Sprintf("access tokens kept in memory for introspection, about 1 KB each; default %d, 0 turns it off (TOKEND_TOKEN_CACHE)", tokend.DefaultTokenCacheSize))
+	janitor := addJanitorFlags(fs, getenv, true)
 	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	var err error
+	if cfg.Janitor, err = janitor(); err != nil {
 		return nil, err
 	}
 	if fs.NArg() > 0 {
@@ -126,6 +133,7 @@ type server struct {
 	stopOnce sync.Once
 	stopErr  error
 	debug    *http.Server // the profiler's, when --debug-addr is set
+	janitor  *janitorLoop // nil when --janitor-every is 0
 }
 
 // startServer opens the store (creating and migrating it), makes sure a
@@ -156,6 +164,15 @@ func startServer(ctx context.Context, cfg *serveConfig, stderr io.Writer) (*serv
 
 		TokenCacheSize: cfg.TokenCache,
 	})
+
+	// Several nodes on one database: what another node changes must not
+	// be answered from this one's memory.
+	if store.onChange != nil {
+		if err := store.onChange(ctx, s.core.ApplyChange); err != nil {
+			s.abort()
+			return nil, fmt.Errorf("listen for other nodes' changes: %w", err)
+		}
+	}
 
 	key, err := s.core.Bootstrap(ctx, cfg.BootstrapKey)
 	if err != nil {
@@ -197,6 +214,9 @@ func startServer(ctx context.Context, cfg *serveConfig, stderr io.Writer) (*serv
 			return nil, err
 		}
 	}
+	if cfg.Janitor.Every > 0 {
+		s.janitor = startJanitor(s.core, cfg.Janitor, logger)
+	}
 	logger.Info("tokend listening", "url", s.url, "base_url", baseURL, "store", redactStoreURL(cfg.StoreURL), "startup", time.Since(started).Round(time.Millisecond))
 	return s, nil
 }
@@ -233,6 +253,7 @@ func (s *server) shutdown(ctx context.Context) error {
 		}
 		err := s.http.Shutdown(ctx)
 		<-s.stopped
+		s.janitor.Stop()
 		if s.serveErr != nil && !errors.Is(s.serveErr, http.ErrServerClosed) {
 			err = errors.Join(err, s.serveErr)
 		}
@@ -294,8 +315,16 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 	return 0
 }
 
-// redactStoreURL hides a password in a store URL before it is logged.
+// redactStoreURL hides a password in a store URL before it is logged: in
+// its user part, or as a password parameter (PostgreSQL's URLs have both).
 func redactStoreURL(s string) string {
+	if i := strings.Index(s, "password="); i >= 0 {
+		end := strings.IndexAny(s[i:], "&#")
+		if end < 0 {
+			end = len(s) - i
+		}
+		s = s[:i] + "password=xxxxx" + s[i+end:]
+	}
 	if i := strings.Index(s, "://"); i >= 0 {
 		if at := strings.LastIndex(s, "@"); at > i {
 			if colon := strings.Index(s[i+3:at], ":"); colon >= 0 {

@@ -187,7 +187,9 @@ func TestDebugListener(t *testing.T) {
 }
 
 func TestOpenStoreErrors(t *testing.T) {
-	for _, url := range []string{"sqlite:", "mysql://x", "postgres://u:secret@h/db", "tokend.db"} {
+	// Port 1 on loopback: nothing listens, so the connection is refused at
+	// once (and no name is looked up).
+	for _, url := range []string{"sqlite:", "mysql://x", "postgres://u:secret@127.0.0.1:1/db?connect_timeout=5", "postgres://u:secret@127.0.0.1:x/db", "tokend.db"} {
 		_, err := openStore(context.Background(), url)
 		if err == nil {
 			t.Errorf("openStore(%q) succeeded", url)
