@@ -344,7 +344,9 @@ func benchRun(ctx context.Context, cfg *benchConfig, progress io.Writer) (*bench
 	defer ceiling.stop(5 * time.Second)
 	run := bench.Config{Connections: cfg.Connections, Duration: cfg.Duration}
 	fmt.Fprintf(progress, "tokend bench: ceiling, %v on %d connections\n", cfg.Duration, cfg.Connections)
+	ceilCPU := startCPU(ceiling)
 	ceil := bench.Run(ctx, run, bench.CeilingScenario(ceiling.url+"/"))
+	ceil.ServerCPU = ceilCPU()
 	rep.Results = append(rep.Results, ceil)
 	if err := ceiling.stop(5 * time.Second); err != nil {
 		rep.Notes = append(rep.Notes, "ceiling: "+err.Error())
@@ -365,7 +367,10 @@ func benchRun(ctx context.Context, cfg *benchConfig, progress io.Writer) (*bench
 			profiled = make(chan error, 1)
 			go func() { profiled <- server.profile(ctx, cfg.Duration, filepath.Join(cfg.ProfileDir, name+".prof")) }()
 		}
-		rep.Results = append(rep.Results, bench.Run(ctx, run, sc))
+		cpu := startCPU(server)
+		res := bench.Run(ctx, run, sc)
+		res.ServerCPU = cpu()
+		rep.Results = append(rep.Results, res)
 		if profiled != nil {
 			if err := <-profiled; err != nil {
 				rep.Notes = append(rep.Notes, name+": no profile: "+err.Error())

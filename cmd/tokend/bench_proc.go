@@ -216,6 +216,58 @@ func (c *child) stop(grace time.Duration) error {
 
 // peakRSS reads a process's peak resident set size (VmHWM) from Linux's
 // /proc; ok is false where there is no /proc.
+// startCPU notes the CPU time c has used so far and returns a function
+// that tells how much it has used since; zero where that cannot be read
+// (no /proc, or no child: a --target server).
+func startCPU(c *child) func() time.Duration {
+	if c == nil {
+		return func() time.Duration { return 0 }
+	}
+	pid := c.cmd.Process.Pid
+	before, ok := procCPU(pid)
+	return func() time.Duration {
+		after, ok2 := procCPU(pid)
+		if !ok || !ok2 {
+			return 0
+		}
+		return after - before
+	}
+}
+
+// clockTicks is the unit of /proc/PID/stat's times: USER_HZ, 100 on every
+// Linux the bench runs on (it is fixed in the kernel's ABI).
+const clockTicks = 100
+
+// procCPU reads a process's user and system CPU time, all its threads
+// together, from /proc/PID/stat.
+func procCPU(pid int) (time.Duration, bool) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, false
+	}
+	return statCPU(data)
+}
+
+// statCPU parses utime and stime, the 14th and 15th fields; the command
+// name (2nd, in parentheses) may hold spaces, so fields are counted from
+// its closing parenthesis.
+func statCPU(data []byte) (time.Duration, bool) {
+	i := bytes.LastIndexByte(data, ')')
+	if i < 0 {
+		return 0, false
+	}
+	f := strings.Fields(string(data[i+1:]))
+	if len(f) < 13 { // state is field 3, so utime and stime are f[11], f[12]
+		return 0, false
+	}
+	u, err1 := strconv.ParseInt(f[11], 10, 64)
+	s, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, false
+	}
+	return time.Duration(u+s) * time.Second / clockTicks, true
+}
+
 func peakRSS(pid int) (bytes int64, ok bool) {
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {

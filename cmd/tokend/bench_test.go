@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -63,6 +64,9 @@ func TestBenchWholeCommand(t *testing.T) {
 		if r.Ratio <= 0 {
 			t.Errorf("%s: no ratio to the ceiling", r.Scenario)
 		}
+		if runtime.GOOS == "linux" && r.ServerCPU <= 0 {
+			t.Errorf("%s: no server CPU time measured", r.Scenario)
+		}
 		if r.P50 <= 0 || r.Max < r.P99 || r.P99 < r.P50 {
 			t.Errorf("%s: latencies p50 %v p99 %v max %v", r.Scenario, r.P50, r.P99, r.Max)
 		}
@@ -85,7 +89,7 @@ func TestBenchWholeCommand(t *testing.T) {
 	if err := writeBenchReport(&table, &rep); err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range append(want, "vs ceiling", "bytes per token", "peak RSS", "start-up", "GOMAXPROCS") {
+	for _, s := range append(want, "vs ceiling", "server CPU/req", "bytes per token", "peak RSS", "start-up", "GOMAXPROCS") {
 		if !strings.Contains(table.String(), s) {
 			t.Errorf("table lacks %q:\n%s", s, table.String())
 		}
@@ -150,6 +154,24 @@ func TestBenchFlags(t *testing.T) {
 	cfg, err := parseBenchFlags([]string{"--scenarios", "list, introspect"}, &bytes.Buffer{}, noenv)
 	if err != nil || strings.Join(cfg.Scenarios, ",") != "list,introspect" || cfg.Connections != 16 || cfg.Duration != 10*time.Second {
 		t.Fatalf("parse: %+v, %v", cfg, err)
+	}
+}
+
+func TestStatCPU(t *testing.T) {
+	// A real line's shape, with a command name holding a space and a
+	// parenthesis: utime 250 and stime 50 ticks are 3 s.
+	line := "4242 (tokend (x) serve) S 1 4242 4242 0 -1 4194560 5000 0 0 0 250 50 0 0 20 0 7 0 100 1000000 2000 18446744073709551615\n"
+	got, ok := statCPU([]byte(line))
+	if !ok || got != 3*time.Second {
+		t.Fatalf("statCPU = %v, %v; want 3s", got, ok)
+	}
+	for _, bad := range []string{"", "4242 (x S 1", "4242 (x) S 1 2 3", "4242 (x) S 1 2 3 4 5 6 7 8 9 10 eleven 50"} {
+		if _, ok := statCPU([]byte(bad)); ok {
+			t.Errorf("statCPU(%q) succeeded", bad)
+		}
+	}
+	if _, ok := procCPU(os.Getpid()); !ok && runtime.GOOS == "linux" {
+		t.Error("procCPU of this process failed on Linux")
 	}
 }
 

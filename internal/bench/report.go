@@ -23,14 +23,18 @@ func SetRatios(results []Result, ceilingRPS float64) {
 // followed by any error kinds and notes.
 func WriteTable(w io.Writer, results []Result) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "scenario\treq/s\tp50\tp99\tmax\terrors\tvs ceiling\t")
+	fmt.Fprintln(tw, "scenario\treq/s\tp50\tp99\tmax\terrors\tvs ceiling\tserver CPU/req\t")
 	for _, r := range results {
 		ratio := "-"
 		if r.Ratio > 0 {
 			ratio = fmt.Sprintf("%.3f", r.Ratio)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t\n", r.Scenario, Thousands(int64(r.RPS+0.5)),
-			FormatDuration(r.P50), FormatDuration(r.P99), FormatDuration(r.Max), r.Errors, ratio)
+		cpu := "-"
+		if r.ServerCPU > 0 && r.Requests > 0 {
+			cpu = FormatDuration(r.ServerCPU / time.Duration(r.Requests))
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t\n", r.Scenario, Thousands(int64(r.RPS+0.5)),
+			FormatDuration(r.P50), FormatDuration(r.P99), FormatDuration(r.Max), r.Errors, ratio, cpu)
 	}
 	if err := tw.Flush(); err != nil {
 		return err

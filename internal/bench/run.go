@@ -84,6 +84,11 @@ type Result struct {
 	Errors      uint64            `json:"errors"`
 	ErrorKinds  map[string]uint64 `json:"error_kinds,omitempty"`
 	Ratio       float64           `json:"ratio_to_ceiling,omitempty"`
+	// ServerCPU is the CPU time (user and system) the server process
+	// used during the scenario, when the bench could read it: divided by
+	// the requests it is what a request costs, a figure that shared,
+	// noisy machines disturb far less than requests per second.
+	ServerCPU time.Duration `json:"server_cpu_ns,omitempty"`
 	// Note says why a scenario stopped early or was skipped.
 	Note string `json:"note,omitempty"`
 	// Hist holds the merged latencies, for callers that want more
