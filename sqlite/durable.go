@@ -21,11 +21,21 @@ import (
 // covers that commit and every earlier one, so the syncer takes whatever
 // groups are waiting and answers them all after one fsync.
 //
-// What the others see: a committed write is visible to readers before its
-// fsync ends, as it would be with FULL between the commit and the return to
-// the caller. Its caller, the only one holding a new token's value, is
-// answered after the fsync; a crash before it loses a write no one was told
-// of, which is what SQLite's own durability promises too.
+// Writes that arrive while an fsync runs will be answered after the next
+// one whatever happens, so the writer runs their statements at once but
+// holds their transaction open until the fsync ends (joinLate in
+// writer.go), then commits them together: one commit per fsync, whose
+// shared pages go to the WAL once.
+//
+// What the others see: unlike with FULL, a committed write is visible to
+// readers before its fsync ends, so a crash in that window can undo a
+// change someone saw. For tokens that window is harmless: a new token's
+// value is known only to its caller, who has not been answered; a
+// revocation seen early errs on the safe side, and its caller, unanswered,
+// sends it again; a rotated refresh token's successor has not been handed
+// out, so the old one keeps working after a restart, as if the request had
+// never come. A crash before the fsync loses only writes no caller was
+// told of, which is SQLite's own promise too.
 //
 // An fsync that fails leaves the WAL's state on disk unknown (the kernel
 // may have dropped the dirty pages it could not write), so the store stops

@@ -15,13 +15,14 @@ import (
 
 // Group commit.
 //
-// A commit with synchronous=FULL costs an fsync of the WAL, hundreds of
-// microseconds on most disks, and nothing makes it cheaper per token but
-// sharing it. Every write therefore goes to one writer goroutine, which
-// takes whatever requests are waiting, runs each in its own SAVEPOINT of one
-// transaction, commits once and only then answers the callers: a caller
-// whose call returned nil has its write on disk, as before, but a thousand
-// concurrent writers pay for a handful of fsyncs instead of a thousand.
+// A durable commit costs an fsync of the WAL, hundreds of microseconds on
+// most disks, and nothing makes it cheaper per token but sharing it. Every
+// write therefore goes to one writer goroutine, which takes whatever
+// requests are waiting, runs each in its own SAVEPOINT of one transaction,
+// commits once and hands the group to the syncer (durable.go), which
+// answers the callers once an fsync has put the commit on disk: a caller
+// whose call returned nil has its write on disk, but a thousand concurrent
+// writers pay for a handful of fsyncs instead of a thousand.
 //
 // Requests run one after another on the one connection, so each sees the
 // writes of those before it: of two rotations of the same refresh token the
