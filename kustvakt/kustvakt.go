@@ -9,11 +9,8 @@ package kustvakt
 import (
 	"encoding/base64"
 	"errors"
-	"io"
 	"log/slog"
-	"mime"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 
@@ -53,46 +50,14 @@ func (s *Server) handle(h httpx.HandlerFunc) http.Handler {
 	}))
 }
 
-// maxFormBytes bounds a request body; these forms are a few hundred bytes.
-const maxFormBytes = 64 << 10
-
 // form is a parsed request body: each parameter at most once, empty ones
 // left out (RFC 6749 §3.2), unknown ones ignored as Kustvakt does.
 type form map[string]string
 
-// readForm parses an application/x-www-form-urlencoded body. Parameters in
-// the URL are refused: they carry client secrets and tokens, which would
-// end up in access logs.
+// readForm parses a request body; see httpx.ReadForm.
 func readForm(w http.ResponseWriter, r *http.Request) (form, error) {
-	if r.URL.RawQuery != "" {
-		return nil, tokend.Invalid("query", "must be empty: send parameters in an application/x-www-form-urlencoded body")
-	}
-	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if err != nil || mt != "application/x-www-form-urlencoded" {
-		return nil, tokend.Invalid("Content-Type", "must be application/x-www-form-urlencoded")
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxFormBytes))
-	var tooLarge *http.MaxBytesError
-	switch {
-	case errors.As(err, &tooLarge):
-		return nil, tokend.Invalid("body", "is larger than %d bytes", maxFormBytes)
-	case err != nil:
-		return nil, tokend.Invalid("body", "could not be read")
-	}
-	values, err := url.ParseQuery(string(body))
-	if err != nil {
-		return nil, tokend.Invalid("body", "is not valid form encoding")
-	}
-	out := make(form, len(values))
-	for name, vs := range values {
-		if len(vs) > 1 {
-			return nil, tokend.Invalid(name, "is given more than once")
-		}
-		if vs[0] != "" {
-			out[name] = vs[0]
-		}
-	}
-	return out, nil
+	values, err := httpx.ReadForm(w, r)
+	return form(values), err
 }
 
 // userCredentials reads the user's credentials from the Authorization

@@ -3,49 +3,23 @@ package oauth
 import (
 	"encoding/base64"
 	"encoding/json"
-	"errors"
-	"io"
-	"mime"
 	"net/http"
 	"net/url"
 	"strings"
 
 	"github.com/tokend/tokend"
+	"github.com/tokend/tokend/internal/httpx"
 )
-
-// maxFormBytes bounds a request body. OAuth requests are a few hundred
-// bytes; the bound keeps a hostile client from making us buffer much.
-const maxFormBytes = 64 << 10
 
 // form is a parsed request body: each parameter at most once, empty ones
 // left out (RFC 6749 §3.2: "sent without a value MUST be treated as if
 // they were omitted"). Unknown parameters are kept and ignored.
 type form map[string]string
 
-// readForm parses an application/x-www-form-urlencoded body. Parameters
-// in the URL are refused: RFC 6749 puts them in the body, and a secret in
-// a query string ends up in access logs.
+// readForm parses an OAuth request body; see httpx.ReadForm.
 func readForm(w http.ResponseWriter, r *http.Request) (form, error) {
-	if r.URL.RawQuery != "" {
-		return nil, tokend.Invalid("query", "must be empty: send parameters in an application/x-www-form-urlencoded body")
-	}
-	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if err != nil || mt != "application/x-www-form-urlencoded" {
-		return nil, tokend.Invalid("Content-Type", "must be application/x-www-form-urlencoded")
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxFormBytes))
-	var tooLarge *http.MaxBytesError
-	switch {
-	case errors.As(err, &tooLarge):
-		return nil, tokend.Invalid("body", "is larger than %d bytes", maxFormBytes)
-	case err != nil:
-		return nil, tokend.Invalid("body", "could not be read")
-	}
-	values, err := tokend.OAuthParameters(string(body))
-	if err != nil {
-		return nil, err
-	}
-	return form(values), nil
+	values, err := httpx.ReadForm(w, r)
+	return form(values), err
 }
 
 // Client authentication methods, as RFC 8414 names them.
