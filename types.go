@@ -213,11 +213,12 @@ type Token struct {
 	Persistent           bool  // the access token never expires
 	GrantID              int64 // the family; equal to ID for a token that started one
 
-	// Minted is never stored: the core sets it when every hash this write
-	// gives the token anew is of a value the core has just generated (256
-	// random bits), which no other token can hold. A store may then skip
-	// looking for a token that holds it: the ECONFLICT contract exists for
-	// values callers supply, as in a migration.
+	// Minted is never stored: the writer of a token sets it when every hash
+	// the write gives the token anew is of a value just generated from 256
+	// random bits (the core's own tokens, the bench's seeded ones), which no
+	// other token can hold. A store may then skip looking for a token that
+	// holds it, in CreateToken, UpdateToken and ImportTokens: the ECONFLICT
+	// contract exists for values callers supply, as in a migration.
 	Minted bool
 }
 
