@@ -67,7 +67,7 @@ func (c *tokenCache) changedAll() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, e := range c.entries {
-		c.shards(e.token.ServiceID) // so that its generations move below
+		c.shards(e.serviceID) // so that its generations move below
 	}
 	for _, g := range c.gens {
 		for i := range g {

@@ -1,6 +1,7 @@
 package tokend
 
 import (
+	"bytes"
 	"sync"
 	"time"
 )
@@ -23,9 +24,9 @@ import (
 // on one database, by the cross-node invalidation of the store).
 
 // DefaultTokenCacheSize bounds the number of cached access tokens (about
-// 1 KB each with the map's overhead): a resource server's working set of
-// live tokens, not the whole table.
-const DefaultTokenCacheSize = 20_000
+// 400 bytes each, encoded, with the map's overhead: 25 MB in all): a
+// resource-server fleet's working set of live tokens, not the whole table.
+const DefaultTokenCacheSize = 64_000
 
 // DefaultTokenCacheTTL is how long a cached token is trusted against
 // changes from other processes. Longer than the service and client TTL:
@@ -35,9 +36,10 @@ const DefaultTokenCacheTTL = 30 * time.Second
 const tokenShards = 64 // per service: a rotation invalidates 1/64 of the service's entries
 
 type tokenEntry struct {
-	token    *Token
-	gen      uint64
-	loadedAt time.Time
+	data          []byte // the token, encoded: see tokencodec.go
+	serviceID, id int64
+	gen           uint64
+	loadedAt      time.Time
 }
 
 type tokenCache struct {
@@ -80,16 +82,21 @@ func (c *tokenCache) get(h Hash) (*Token, bool) {
 		return nil, false
 	}
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	e, ok := c.entries[h]
+	if ok && (e.gen != c.gen(e.serviceID, e.id) || time.Since(e.loadedAt) >= c.ttl) {
+		delete(c.entries, h)
+		ok = false
+	}
+	c.mu.Unlock()
 	if !ok {
 		return nil, false
 	}
-	if e.gen != c.gen(e.token.ServiceID, e.token.ID) || time.Since(e.loadedAt) >= c.ttl {
-		delete(c.entries, h)
-		return nil, false
+	// Entries are never changed once filed, so decoding needs no lock.
+	t, err := decodeToken(e.data)
+	if err != nil {
+		return nil, false // cannot happen short of a bug: the store answers instead
 	}
-	return e.token, true
+	return t, true
 }
 
 // put files a token read from the store under the generations taken
@@ -98,6 +105,9 @@ func (c *tokenCache) put(t *Token, before *[tokenShards]uint64) {
 	if c == nil || before == nil {
 		return
 	}
+	// Cloned to its exact length: the cache keeps it for long.
+	var scratch [512]byte
+	data := bytes.Clone(appendToken(scratch[:0], t))
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	gen := before[shardOf(t.ID)]
@@ -116,7 +126,7 @@ func (c *tokenCache) put(t *Token, before *[tokenShards]uint64) {
 			}
 		}
 	}
-	c.entries[t.AccessHash] = tokenEntry{token: t, gen: gen, loadedAt: time.Now()}
+	c.entries[t.AccessHash] = tokenEntry{data: data, serviceID: t.ServiceID, id: t.ID, gen: gen, loadedAt: time.Now()}
 }
 
 // changedToken is called after a write to one token commits.

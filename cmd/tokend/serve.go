@@ -59,7 +59,7 @@ func parseServeFlags(name string, args []string, stderr io.Writer, getenv env) (
 	level := fs.String("log-level", envOr(getenv, "TOKEND_LOG_LEVEL", "info"), "debug, info, warn or error (TOKEND_LOG_LEVEL)")
 	fs.StringVar(&cfg.LogFormat, "log-format", envOr(getenv, "TOKEND_LOG_FORMAT", "text"), "text or json (TOKEND_LOG_FORMAT)")
 	fs.StringVar(&cfg.DebugAddr, "debug-addr", getenv("TOKEND_DEBUG_ADDR"), "serve /debug/pprof/ on this address, e.g. 127.0.0.1:6060; off when empty (TOKEND_DEBUG_ADDR)")
-	tokenCache := fs.String("token-cache", getenv("TOKEND_TOKEN_CACHE"), fmt.Sprintf("access tokens kept in memory for introspection, about 1 KB each; default %d, 0 turns it off (TOKEND_TOKEN_CACHE)", tokend.DefaultTokenCacheSize))
+	tokenCache := fs.String("token-cache", getenv("TOKEND_TOKEN_CACHE"), fmt.Sprintf("access tokens kept in memory for introspection, about 400 bytes each; default %d, 0 turns it off (TOKEND_TOKEN_CACHE)", tokend.DefaultTokenCacheSize))
 	janitor := addJanitorFlags(fs, getenv, true)
 	if err := fs.Parse(args); err != nil {
 		return nil, err
