@@ -85,7 +85,7 @@ func (c *Core) AuthenticateScoped(ctx context.Context, raw, scope string, perm P
 			if err != nil {
 				return nil, 0, err
 			}
-			return &Principal{ServiceID: svc.ID, Permissions: []Permission{perm}}, svc.ID, nil
+			return &Principal{ServiceID: svc.ID, ClientID: t.ClientID, Permissions: []Permission{perm}}, svc.ID, nil
 		case ErrorCode(err) != ENOTFOUND:
 			return nil, 0, err
 		case kind != "":

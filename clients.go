@@ -164,7 +164,7 @@ func (c *Core) CreateClient(ctx context.Context, p *Principal, sid int64, in Cli
 	}
 	err = createWithRandomID(func(id int64) error {
 		cl.ID = id
-		return c.store.CreateClient(ctx, cl)
+		return c.store.CreateClient(c.audited(ctx, actorOf(p), sid, AuditClientCreate, TargetClient, idString(id)), cl)
 	})
 	if err != nil {
 		return nil, "", err
@@ -237,6 +237,7 @@ func (c *Core) UpdateClient(ctx context.Context, p *Principal, sid int64, ref st
 		return nil, err
 	}
 	defer c.cache.forgetClient(cl)
+	ctx = c.audited(ctx, actorOf(p), sid, AuditClientUpdate, TargetClient, idString(cl.ID))
 	return c.store.UpdateClient(ctx, cl.ID, func(cl *Client) error {
 		wasPublic := cl.Type == ClientPublic
 		if err := in.apply(cl, svc); err != nil {
@@ -264,6 +265,7 @@ func (c *Core) DeleteClient(ctx context.Context, p *Principal, sid int64, ref st
 	}
 	defer c.cache.forgetClient(cl)
 	defer c.tokens.changedService(sid)
+	ctx = auditDetail(c.audited(ctx, actorOf(p), sid, AuditClientDelete, TargetClient, idString(cl.ID)), "", ClientReason)
 	return c.store.DeleteClient(ctx, cl.ID, c.Now(), ClientReason)
 }
 
@@ -279,6 +281,7 @@ func (c *Core) RotateClientSecret(ctx context.Context, p *Principal, sid int64, 
 	}
 	secret := NewSecret(KindClientSecret)
 	defer c.cache.forgetClient(cl)
+	ctx = c.audited(ctx, actorOf(p), sid, AuditClientRotateSecret, TargetClient, idString(cl.ID))
 	cl, err = c.store.UpdateClient(ctx, cl.ID, func(cl *Client) error {
 		if cl.Type != ClientConfidential {
 			return Invalid("client", "a PUBLIC client has no secret")

@@ -78,6 +78,7 @@ func (c *Core) Now() time.Time { return c.now().UTC().Truncate(time.Millisecond)
 // Principal is an authenticated caller of the management surfaces.
 type Principal struct {
 	KeyID       int64 // the management key, 0 if the caller is not a key
+	ClientID    int64 // for an access token's principal: the token's client
 	ServiceID   int64 // 0: reaches every service of the organization
 	Permissions []Permission
 }
@@ -93,7 +94,12 @@ func (p *Principal) Can(perm Permission) bool {
 }
 
 // Actor names the principal in logs and audit records, never with a secret.
-func (p *Principal) Actor() string { return fmt.Sprintf("key:%d", p.KeyID) }
+func (p *Principal) Actor() string {
+	if p.KeyID == 0 && p.ClientID != 0 {
+		return fmt.Sprintf("client:%d", p.ClientID)
+	}
+	return fmt.Sprintf("key:%d", p.KeyID)
+}
 
 // authorize checks that p may act with perm on service sid. A service key
 // naming another service is told the service does not exist, so tenants
@@ -160,6 +166,7 @@ func (c *Core) Bootstrap(ctx context.Context, raw string) (string, error) {
 		return "", err
 	}
 	k := &Key{Name: "bootstrap", Permissions: []Permission{PermAll}, Hash: HashSecret(raw), CreatedAt: c.Now()}
+	ctx = auditDetail(c.audited(ctx, "system", 0, AuditKeyCreate, TargetKey, ""), "", "bootstrap")
 	if err := c.store.CreateKey(ctx, k); err != nil {
 		if ErrorField(err) == "key" && ErrorCode(err) == ECONFLICT {
 			// Several nodes started at once on an empty database with the

@@ -2,6 +2,7 @@ package tokend
 
 import (
 	"context"
+	"strings"
 	"time"
 )
 
@@ -109,7 +110,9 @@ func (c *Core) UpdateGrantScopes(ctx context.Context, p *Principal, sid int64, c
 			return changed, err
 		}
 		for _, t := range page.Tokens {
-			_, err := c.store.UpdateToken(ctx, t.ID, func(t *Token) error {
+			actx := auditDetail(c.audited(ctx, actorOf(p), sid, AuditGrantUpdate, TargetToken, idString(t.ID)),
+				subject, "scopes: "+strings.Join(scopes, " "))
+			_, err := c.store.UpdateToken(actx, t.ID, func(t *Token) error {
 				if !t.RevokedAt.IsZero() {
 					return nil // revoked since the list was read: leave it be
 				}

@@ -118,7 +118,8 @@ func (im *Imports) Import(ctx context.Context, p *Principal, sid int64, items []
 	}
 	// Once accepted, the batch is written even if the caller goes away:
 	// an abandoned write would leave the caller unsure of what happened.
-	err = c.store.ImportTokens(context.WithoutCancel(ctx), toks)
+	actx := auditDetail(c.audited(ctx, actorOf(p), sid, AuditTokenImport, TargetImport, st.ID), "", fmt.Sprintf("%d tokens", len(toks)))
+	err = c.store.ImportTokens(context.WithoutCancel(actx), toks)
 	im.finish(st.ID, len(toks), err)
 	return im.snapshot(st.ID), err
 }

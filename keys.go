@@ -50,7 +50,7 @@ func (c *Core) CreateKey(ctx context.Context, p *Principal, sid int64, in KeyInp
 	if in.TTL > 0 {
 		k.ExpiresAt = k.CreatedAt.Add(in.TTL)
 	}
-	if err := c.store.CreateKey(ctx, k); err != nil {
+	if err := c.store.CreateKey(c.audited(ctx, actorOf(p), sid, AuditKeyCreate, TargetKey, ""), k); err != nil {
 		return nil, "", err
 	}
 	return k, raw, nil
@@ -85,5 +85,5 @@ func (c *Core) DeleteKey(ctx context.Context, p *Principal, sid, id int64) error
 	if !slices.ContainsFunc(keys, func(k *Key) bool { return k.ID == id }) {
 		return NotFound("key")
 	}
-	return c.store.DeleteKey(ctx, id)
+	return c.store.DeleteKey(c.audited(ctx, actorOf(p), sid, AuditKeyDelete, TargetKey, idString(id)), id)
 }

@@ -277,7 +277,8 @@ func (c *Core) replayedRefresh(ctx context.Context, svc *Service, cl *Client, ra
 		}
 	}
 	if t.RevokedAt.IsZero() {
-		_, err := c.store.RevokeTokens(ctx, RevokeFilter{ServiceID: svc.ID, GrantID: t.GrantID}, now, ReasonRefreshReuse)
+		actx := auditDetail(c.audited(ctx, clientActor(cl), svc.ID, AuditRefreshReuse, TargetGrant, idString(t.GrantID)), t.Subject, ReasonRefreshReuse)
+		_, err := c.store.RevokeTokens(actx, RevokeFilter{ServiceID: svc.ID, GrantID: t.GrantID}, now, ReasonRefreshReuse)
 		c.tokens.changedService(svc.ID) // a grant may span several records
 		if err != nil {
 			return nil, err
@@ -333,7 +334,8 @@ func (c *Core) redeemCode(ctx context.Context, svc *Service, cl *Client, req Tok
 		// A second use: whoever holds the code now, the tokens of the first
 		// use may be in the wrong hands (RFC 6749 §4.1.2, RFC 9700 §4.2.4).
 		if code.TokenID != 0 && code.ServiceID == svc.ID {
-			_, err := c.store.RevokeTokens(ctx, RevokeFilter{ServiceID: svc.ID, TokenID: code.TokenID}, now, ReasonCodeReuse)
+			actx := auditDetail(c.audited(ctx, clientActor(cl), svc.ID, AuditCodeReuse, TargetToken, idString(code.TokenID)), code.Subject, ReasonCodeReuse)
+			_, err := c.store.RevokeTokens(actx, RevokeFilter{ServiceID: svc.ID, TokenID: code.TokenID}, now, ReasonCodeReuse)
 			c.tokens.changedToken(svc.ID, code.TokenID)
 			if err != nil {
 				return nil, err
@@ -509,6 +511,7 @@ func (c *Core) RevokeByClient(ctx context.Context, svc *Service, cl *Client, raw
 	if t.ClientID != cl.ID {
 		return Errorf(EFORBIDDEN, "the token was not issued to this client")
 	}
+	ctx = auditDetail(c.audited(ctx, clientActor(cl), svc.ID, AuditTokenRevoke, TargetToken, idString(t.ID)), t.Subject, "revoked_by_client")
 	_, err = c.store.RevokeTokens(ctx, RevokeFilter{ServiceID: svc.ID, TokenID: t.ID}, c.Now(), "revoked_by_client")
 	c.tokens.changedToken(svc.ID, t.ID)
 	return err

@@ -245,7 +245,7 @@ func (c *Core) CreateService(ctx context.Context, p *Principal, in ServiceInput)
 	defer c.cache.forgetIssuers()
 	err := createWithRandomID(func(id int64) error {
 		s.ID = id
-		return c.store.CreateService(ctx, s)
+		return c.store.CreateService(c.audited(ctx, actorOf(p), id, AuditServiceCreate, TargetService, idString(id)), s)
 	})
 	if err != nil {
 		return nil, err
@@ -296,6 +296,7 @@ func (c *Core) UpdateService(ctx context.Context, p *Principal, id int64, in Ser
 	}
 	defer c.cache.forgetService(id)
 	defer c.cache.forgetIssuers()
+	ctx = c.audited(ctx, actorOf(p), id, AuditServiceUpdate, TargetService, idString(id))
 	return c.store.UpdateService(ctx, id, func(s *Service) error {
 		if err := in.apply(s); err != nil {
 			return err
@@ -313,7 +314,7 @@ func (c *Core) DeleteService(ctx context.Context, p *Principal, id int64) error 
 	}
 	defer c.cache.forgetAll()
 	defer c.tokens.changedService(id)
-	return c.store.DeleteService(ctx, id)
+	return c.store.DeleteService(c.audited(ctx, actorOf(p), id, AuditServiceDelete, TargetService, idString(id)), id)
 }
 
 // service loads the service a call is about after authorizing it.

@@ -157,7 +157,8 @@ func (c *Core) RevokeToken(ctx context.Context, p *Principal, sid, id int64, rea
 	if !t.RevokedAt.IsZero() {
 		return nil, alreadyRevoked
 	}
-	n, err := c.store.RevokeTokens(ctx, RevokeFilter{ServiceID: sid, TokenID: id}, c.Now(), reason)
+	actx := auditDetail(c.audited(ctx, actorOf(p), sid, AuditTokenRevoke, TargetToken, idString(id)), t.Subject, reason)
+	n, err := c.store.RevokeTokens(actx, RevokeFilter{ServiceID: sid, TokenID: id}, c.Now(), reason)
 	c.tokens.changedToken(sid, id)
 	if err != nil {
 		return nil, err

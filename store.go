@@ -21,6 +21,11 @@ import (
 //     They must not call the Store: a backend with one writer would deadlock.
 //   - Times are stored with millisecond precision; the core truncates them
 //     before they reach the store, so what is read equals what was written.
+//   - Audit: every write method records the audit entries attached to its
+//     context (WithAudit) in the same transaction as its change, both or
+//     neither, and fills in an entry's empty TargetID with the id of the
+//     record the write creates (CreateToken, CreateKey). A write that fails
+//     records nothing.
 type Store interface {
 	CreateService(ctx context.Context, s *Service) error
 	GetService(ctx context.Context, id int64) (*Service, error)
@@ -132,6 +137,14 @@ type Store interface {
 	// the store, among every process that shares it. ok is false, and
 	// release nil, when another holds it; release gives it back.
 	LockJanitor(ctx context.Context) (release func(), ok bool, err error)
+
+	// AppendAudit stores audit entries that ride on no change of their own
+	// (security events such as repeated authentication failures). Entries
+	// outlive what they name: deleting a service keeps its entries.
+	AppendAudit(ctx context.Context, entries ...AuditEntry) error
+	// ListAudit returns up to f.Limit entries matching f, by id (newest
+	// first unless f.Ascending), and whether more follow.
+	ListAudit(ctx context.Context, f AuditFilter) (*AuditPage, error)
 }
 
 // ClientFilter selects a page of a service's clients.

@@ -60,6 +60,7 @@ func (c *Core) CreateToken(ctx context.Context, p *Principal, sid int64, in Toke
 	if err != nil {
 		return nil, err
 	}
+	ctx = auditDetail(c.audited(ctx, actorOf(p), sid, AuditTokenCreate, TargetToken, ""), in.Subject, "")
 	return c.issue(ctx, svc, cl, in)
 }
 
@@ -574,6 +575,7 @@ func (c *Core) UpdateToken(ctx context.Context, p *Principal, sid, id int64, u T
 	if u.NewAccessToken {
 		issued.AccessToken = NewSecret(KindAccessToken)
 	}
+	ctx = auditDetail(c.audited(ctx, actorOf(p), sid, AuditTokenUpdate, TargetToken, idString(id)), current.Subject, "")
 	t, err := c.store.UpdateToken(ctx, id, func(t *Token) error {
 		if !t.RevokedAt.IsZero() {
 			return &Error{Code: ECONFLICT, Message: "the token is revoked and cannot be changed"}
@@ -648,10 +650,12 @@ func (c *Core) DeleteToken(ctx context.Context, p *Principal, sid, id int64) err
 	if _, err := c.service(ctx, p, sid, PermTokensWrite); err != nil {
 		return err
 	}
-	if _, err := c.tokenOf(ctx, sid, id); err != nil {
+	t, err := c.tokenOf(ctx, sid, id)
+	if err != nil {
 		return err
 	}
 	defer c.tokens.changedToken(sid, id)
+	ctx = auditDetail(c.audited(ctx, actorOf(p), sid, AuditTokenDelete, TargetToken, idString(id)), t.Subject, "")
 	return c.store.DeleteToken(ctx, id)
 }
 
@@ -725,6 +729,18 @@ func (c *Core) RevokeTokens(ctx context.Context, p *Principal, sid int64, r Revo
 	} else {
 		defer c.tokens.changedService(sid)
 	}
+	var subject string
+	if f.Subject != nil {
+		subject = *f.Subject
+	}
+	targetType, targetID := TargetSubject, subject
+	switch {
+	case f.TokenID != 0:
+		targetType, targetID = TargetToken, idString(f.TokenID)
+	case f.ClientID != 0:
+		targetType, targetID = TargetClient, idString(f.ClientID)
+	}
+	ctx = auditDetail(c.audited(ctx, actorOf(p), sid, AuditTokenRevoke, targetType, targetID), subject, r.Reason)
 	return c.store.RevokeTokens(ctx, f, c.Now(), r.Reason)
 }
 

@@ -146,13 +146,16 @@ const (
 	PermKeysWrite        Permission = "keys.write"
 	PermUsersRead        Permission = "users.read"
 	PermUsersWrite       Permission = "users.write"
+	// PermAuditRead lets a key read the audit log (audit.go): an
+	// organization key every tenant's, a service key its service's.
+	PermAuditRead Permission = "audit.read"
 )
 
 // Permissions lists every permission a key can carry.
 var Permissions = []Permission{
 	PermAll, PermTokensRead, PermTokensWrite, PermTokensIntrospect,
 	PermClientsRead, PermClientsWrite, PermServicesRead, PermServicesWrite,
-	PermKeysRead, PermKeysWrite, PermUsersRead, PermUsersWrite,
+	PermKeysRead, PermKeysWrite, PermUsersRead, PermUsersWrite, PermAuditRead,
 }
 
 // Key is a management credential. A key with ServiceID 0 belongs to the

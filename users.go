@@ -98,7 +98,7 @@ func (c *Core) CreateUser(ctx context.Context, p *Principal, sid int64, in UserI
 	if err := c.applyUser(u, in); err != nil {
 		return nil, err
 	}
-	if err := c.store.CreateUser(ctx, u); err != nil {
+	if err := c.store.CreateUser(c.audited(ctx, actorOf(p), sid, AuditUserCreate, TargetUser, in.Username), u); err != nil {
 		return nil, err
 	}
 	return u, nil
@@ -145,6 +145,7 @@ func (c *Core) UpdateUser(ctx context.Context, p *Principal, sid int64, username
 	if err := c.applyUser(&staged, in); err != nil {
 		return nil, err
 	}
+	ctx = c.audited(ctx, actorOf(p), sid, AuditUserUpdate, TargetUser, username)
 	return c.store.UpdateUser(ctx, sid, username, func(u *User) error {
 		if in.Password != nil {
 			u.PasswordHash = staged.PasswordHash
@@ -173,12 +174,13 @@ func (c *Core) DeleteUser(ctx context.Context, p *Principal, sid int64, username
 	if _, err := c.store.GetUser(ctx, sid, username); err != nil {
 		return err
 	}
-	_, err := c.store.RevokeTokens(ctx, RevokeFilter{ServiceID: sid, Subject: &username}, c.Now(), "user_deleted")
+	rctx := auditDetail(c.audited(ctx, actorOf(p), sid, AuditTokenRevoke, TargetSubject, username), username, "user_deleted")
+	_, err := c.store.RevokeTokens(rctx, RevokeFilter{ServiceID: sid, Subject: &username}, c.Now(), "user_deleted")
 	c.tokens.changedService(sid)
 	if err != nil {
 		return err
 	}
-	return c.store.DeleteUser(ctx, sid, username)
+	return c.store.DeleteUser(c.audited(ctx, actorOf(p), sid, AuditUserDelete, TargetUser, username), sid, username)
 }
 
 // verifyPassword checks a password with the service's callback or its

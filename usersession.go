@@ -36,6 +36,9 @@ type UserSession struct {
 	subject string
 }
 
+// actor names the user in audit entries.
+func (s *UserSession) actor() string { return "user:" + s.subject }
+
 // Service is the service of the client and the user.
 func (s *UserSession) Service() *Service { return s.svc }
 
@@ -199,6 +202,7 @@ func (c *Core) RevokeUserToken(ctx context.Context, s *UserSession, ref string) 
 	if !t.RevokedAt.IsZero() {
 		return nil
 	}
+	ctx = auditDetail(c.audited(ctx, s.actor(), s.svc.ID, AuditTokenRevoke, TargetToken, idString(t.ID)), s.subject, ReasonFirstParty)
 	_, err = c.store.RevokeTokens(ctx, RevokeFilter{ServiceID: s.svc.ID, TokenID: t.ID}, c.Now(), ReasonFirstParty)
 	c.tokens.changedToken(s.svc.ID, t.ID)
 	return err
@@ -215,6 +219,7 @@ func (c *Core) RevokeUserClient(ctx context.Context, s *UserSession, client stri
 		return 0, err
 	}
 	defer c.tokens.changedService(s.svc.ID)
+	ctx = auditDetail(c.audited(ctx, s.actor(), s.svc.ID, AuditTokenRevoke, TargetClient, idString(cl.ID)), s.subject, ReasonFirstParty)
 	return c.store.RevokeTokens(ctx, RevokeFilter{ServiceID: s.svc.ID, ClientID: cl.ID, Subject: &s.subject}, c.Now(), ReasonFirstParty)
 }
 
@@ -254,6 +259,7 @@ func (c *Core) RevokeByClientValueOrHash(ctx context.Context, svc *Service, cl *
 	if t.ClientID != cl.ID {
 		return Errorf(EFORBIDDEN, "the token was not issued to this client")
 	}
+	ctx = auditDetail(c.audited(ctx, clientActor(cl), svc.ID, AuditTokenRevoke, TargetToken, idString(t.ID)), t.Subject, "revoked_by_client")
 	_, err = c.store.RevokeTokens(ctx, RevokeFilter{ServiceID: svc.ID, TokenID: t.ID}, c.Now(), "revoked_by_client")
 	c.tokens.changedToken(svc.ID, t.ID)
 	return err

@@ -62,6 +62,9 @@ var errClosed = errors.New("sqlite: the store is closed")
 // caller's context: interrupting a statement would roll back the whole group
 // (sqlite3_interrupt), so the caller's context only decides whether fn runs.
 func (s *Store) inTx(ctx context.Context, fn func(context.Context, *sql.Tx) error) error {
+	if a := tokend.AuditEntries(ctx); a != nil {
+		fn = withAudit(a, fn) // audit.go
+	}
 	return s.submit(ctx, &writeReq{ctx: ctx, fn: fn})
 }
 
@@ -72,6 +75,11 @@ func (s *Store) inTx(ctx context.Context, fn func(context.Context, *sql.Tx) erro
 // a sixth of a token insert. Errors that may end the whole transaction
 // (I/O, full disk, memory) fail the group as they would with a savepoint.
 func (s *Store) inStmt(ctx context.Context, fn func(context.Context, *sql.Tx) error) error {
+	if a := tokend.AuditEntries(ctx); a != nil {
+		// With its audit entries the write is several statements: it
+		// needs the savepoint to be undone whole.
+		return s.submit(ctx, &writeReq{ctx: ctx, fn: withAudit(a, fn)})
+	}
 	return s.submit(ctx, &writeReq{ctx: ctx, fn: fn, one: true})
 }
 
@@ -81,6 +89,9 @@ func (s *Store) inStmt(ctx context.Context, fn func(context.Context, *sql.Tx) er
 // (in memory) to be able to undo it alone: hundreds of megabytes for an
 // import into a large store.
 func (s *Store) inOwnTx(ctx context.Context, fn func(context.Context, *sql.Tx) error) error {
+	if a := tokend.AuditEntries(ctx); a != nil {
+		fn = withAudit(a, fn)
+	}
 	return s.submit(ctx, &writeReq{ctx: ctx, fn: fn, alone: true})
 }
 

@@ -55,6 +55,7 @@ func RunTests(t *testing.T, newStore func(t *testing.T) tokend.Store) {
 		{"Context", testContext},
 		{"Janitor", testJanitor},
 		{"JanitorUnderLoad", testJanitorUnderLoad},
+		{"Audit", testAudit},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
