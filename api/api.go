@@ -78,6 +78,8 @@ func (a *API) Register(mux *http.ServeMux) {
 
 	a.route(mux, "GET /v1/services/{sid}/subjects/{subject}/grants", a.listGrants)
 	a.route(mux, "DELETE /v1/services/{sid}/subjects/{subject}/grants/{client}", a.revokeGrant)
+
+	a.registerAudit(mux)
 }
 
 func (a *API) public(h httpx.HandlerFunc) http.Handler {

@@ -247,6 +247,7 @@ type snapshot struct {
 	Tokens   []*tokend.Token
 	Users    []*tokend.User
 	Codes    int64 // codes stored so far
+	Audit    []*tokend.AuditEntry
 }
 
 func MustSnapshot(tb testing.TB, e *env) snapshot {
@@ -287,6 +288,11 @@ func MustSnapshot(tb testing.TB, e *env) snapshot {
 		s.Users = append(s.Users, users...)
 	}
 	s.Codes = e.codes.codes.Load()
+	page, err := e.store.ListAudit(ctx, tokend.AuditFilter{Limit: 100000})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	s.Audit = page.Entries
 	return s
 }
 

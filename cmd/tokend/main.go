@@ -48,7 +48,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "help", "-h", "-help", "--help":
 		usage(stdout)
 		return 0
-	case "services", "clients", "keys", "tokens", "subjects", "users", "codes":
+	case "services", "clients", "keys", "tokens", "subjects", "users", "codes", "audit":
 		return runManage(ctx, args, stdin, stdout, stderr, getenv)
 	default:
 		fmt.Fprintf(stderr, "tokend: unknown command %q\n\n", args[0])
@@ -76,6 +76,7 @@ Management (talks to a running server; --url/TOKEND_URL, --key/TOKEND_KEY, --jso
   tokend subjects grants|revoke --service SID SUBJECT
   tokend users    list|get|create|update|delete --service SID
   tokend codes    create --service SID --client C --subject S --redirect-uri U
+  tokend audit    list|export [--service SID] [--action A] [--since T] …   the audit log; export writes JSON lines
 
 Run "tokend COMMAND -h" for a command's flags.
 `)
