@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/tokend/tokend"
+	"github.com/tokend/tokend/internal/authlimit"
 	"github.com/tokend/tokend/internal/httpx"
 	"github.com/tokend/tokend/wire"
 )
@@ -21,12 +22,20 @@ type API struct {
 	core    *tokend.Core
 	logger  *slog.Logger
 	adapter httpx.Adapter
+	limits  *authlimit.Limiter
 }
 
 // New returns the API over core, logging to logger.
 func New(core *tokend.Core, logger *slog.Logger) *API {
-	a := &API{core: core, logger: logger}
+	a := &API{core: core, logger: logger, limits: authlimit.New(authlimit.Options{})}
 	a.adapter = httpx.Adapter{Logger: logger, Render: a.renderError}
+	return a
+}
+
+// UseLimiter makes the API count failed authentications in l, which a
+// server shares among its surfaces, instead of a limiter of its own.
+func (a *API) UseLimiter(l *authlimit.Limiter) *API {
+	a.limits = l
 	return a
 }
 
@@ -103,11 +112,28 @@ func (a *API) route(mux *http.ServeMux, pattern string, h authHandler, query ...
 	}))
 }
 
+// authenticate resolves the request's key behind the failure limit of its
+// source address (a key names no one before it is found, so there is no
+// per-credential limit): a rejected key counts, a missing one does not.
 func (a *API) authenticate(r *http.Request) (*tokend.Principal, error) {
 	header := r.Header.Get("Authorization")
 	if header == "" {
 		return a.core.AuthenticateKey(r.Context(), "")
 	}
+	if err := a.limits.Check(r, ""); err != nil {
+		return nil, err
+	}
+	p, err := a.authenticateKey(r, header)
+	if tokend.ErrorCode(err) == tokend.EUNAUTHORIZED {
+		sid, _ := strconv.ParseInt(r.PathValue("sid"), 10, 64)
+		if ferr := a.limits.Failed(r, a.core, authlimit.Failure{ServiceID: sid, Surface: "api"}); ferr != nil {
+			a.logger.WarnContext(r.Context(), "could not record repeated authentication failures", "err", ferr.Error())
+		}
+	}
+	return p, err
+}
+
+func (a *API) authenticateKey(r *http.Request, header string) (*tokend.Principal, error) {
 	scheme, key, ok := strings.Cut(header, " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") {
 		return nil, tokend.Errorf(tokend.EUNAUTHORIZED, "the Authorization header must be: Bearer <key>")
@@ -139,6 +165,12 @@ var statuses = map[string]int{
 }
 
 func (a *API) renderError(w http.ResponseWriter, r *http.Request, err error) {
+	var refused *authlimit.Refused
+	if errors.As(err, &refused) {
+		w.Header().Set("Retry-After", strconv.Itoa(refused.RetryAfter))
+		_ = httpx.WriteJSON(w, http.StatusTooManyRequests, wire.Error{Error: "rate_limited", Message: refused.Message()})
+		return
+	}
 	code := tokend.ErrorCode(err)
 	status, ok := statuses[code]
 	if !ok {

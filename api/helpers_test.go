@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/tokend/tokend"
+	"github.com/tokend/tokend/internal/authlimit"
 	"github.com/tokend/tokend/passwd"
 	"github.com/tokend/tokend/sqlite"
 	"github.com/tokend/tokend/wire"
@@ -75,7 +76,9 @@ func MustEnv(tb testing.TB) *env {
 	}
 	logs := &testutil.SyncBuffer{}
 	mux := http.NewServeMux()
-	New(core, slog.New(slog.NewJSONHandler(logs, nil))).Register(mux)
+	// No failure limit: the tests send bad keys by the dozen from one
+	// address; TestAuthFailureLimit checks the limit.
+	New(core, slog.New(slog.NewJSONHandler(logs, nil))).UseLimiter(authlimit.New(authlimit.Options{Address: authlimit.Limit{Burst: -1}})).Register(mux)
 	srv := httptest.NewServer(mux)
 	tb.Cleanup(srv.Close)
 	return &env{url: srv.URL, store: store, codes: codes, core: core, clock: clk, dbPath: path, logs: logs, root: root}

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/tokend/tokend"
+	"github.com/tokend/tokend/internal/authlimit"
 	"github.com/tokend/tokend/internal/httpx"
 )
 
@@ -21,11 +22,27 @@ type Server struct {
 	core    *tokend.Core
 	logger  *slog.Logger
 	imports *tokend.Imports
+	limits  *authlimit.Limiter
 }
 
 // New returns the dialect's server over core.
 func New(core *tokend.Core, logger *slog.Logger) *Server {
-	return &Server{core: core, logger: logger, imports: tokend.NewImports(core)}
+	return &Server{core: core, logger: logger, imports: tokend.NewImports(core), limits: authlimit.New(authlimit.Options{})}
+}
+
+// UseLimiter makes the dialect count failed authentications in l, which a
+// server shares among its surfaces, instead of a limiter of its own.
+func (s *Server) UseLimiter(l *authlimit.Limiter) *Server {
+	s.limits = l
+	return s
+}
+
+// failed counts a failed authentication and logs a failure to record it.
+func (s *Server) failed(r *http.Request, f authlimit.Failure) {
+	f.Surface = "authlete"
+	if err := s.limits.Failed(r, s.core, f); err != nil {
+		s.logger.WarnContext(r.Context(), "could not record repeated authentication failures", "err", err.Error())
+	}
 }
 
 // handler is a route's handler, called for an authenticated caller and the
@@ -103,11 +120,26 @@ func (s *Server) handle(mux *http.ServeMux, pattern string, rt route, h handler)
 // authenticate reads "Authorization: Bearer <key>": a service key of the
 // service (Authlete's service access token) or an organization key
 // (organization token).
+//
+// A rejected key counts against the source address's failure limit (see
+// internal/authlimit); a missing one does not.
 func (s *Server) authenticate(r *http.Request) (*tokend.Principal, error) {
 	header := r.Header.Get("Authorization")
 	if header == "" {
 		return s.core.AuthenticateKey(r.Context(), "")
 	}
+	if err := s.limits.Check(r, ""); err != nil {
+		return nil, err
+	}
+	p, err := s.authenticateKey(r, header)
+	if tokend.ErrorCode(err) == tokend.EUNAUTHORIZED {
+		sid, _ := strconv.ParseInt(r.PathValue("serviceId"), 10, 64)
+		s.failed(r, authlimit.Failure{ServiceID: sid})
+	}
+	return p, err
+}
+
+func (s *Server) authenticateKey(r *http.Request, header string) (*tokend.Principal, error) {
 	scheme, key, ok := strings.Cut(header, " ")
 	key = strings.TrimSpace(key)
 	if !ok || !strings.EqualFold(scheme, "Bearer") || key == "" {
@@ -148,6 +180,14 @@ func (e *withRequestID) Error() string { return e.err.Error() }
 func (e *withRequestID) Unwrap() error { return e.err }
 
 func renderError(w http.ResponseWriter, r *http.Request, rt route, err error) {
+	var refused *authlimit.Refused
+	if errors.As(err, &refused) {
+		code := resultCode(rt.api, suffixRateLimited)
+		w.Header().Set("Retry-After", strconv.Itoa(refused.RetryAfter))
+		_ = httpx.WriteJSON(w, http.StatusTooManyRequests, errorBody{resultBody: resultBody{ResultCode: code,
+			ResultMessage: "[" + code + "] " + refused.Message(), Action: rt.actions.of(http.StatusTooManyRequests)}})
+		return
+	}
 	st := statusOf(err)
 	code := resultCode(rt.api, st.suffix)
 	msg := message(err)

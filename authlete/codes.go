@@ -38,6 +38,8 @@ const (
 
 	suffixDryRun = "102" // a batch validated, nothing written
 
+	suffixRateLimited = "402" // 429: too many failed authentications; Retry-After says when to try again
+
 	suffixMissingToken   = "601" // BAD_REQUEST: the request carried no token
 	suffixUnknownToken   = "602" // UNAUTHORIZED: no such token (or revoked, or another service's)
 	suffixExpiredToken   = "603" // UNAUTHORIZED: expired

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/tokend/tokend"
+	"github.com/tokend/tokend/internal/authlimit"
 	"github.com/tokend/tokend/internal/httpx"
 )
 
@@ -320,7 +321,16 @@ func (s *Server) clientCall(r *http.Request, p *tokend.Principal, sid int64, req
 	var svc *tokend.Service
 	var cl *tokend.Client
 	if err == nil {
+		// The caller relays its clients' credentials: the limit is on
+		// each client, never on the relay's address.
+		key := "authlete\x00" + strconv.FormatInt(sid, 10) + "\x00" + shortID(cred.ClientID)
+		if err = s.limits.CheckCredential(key); err != nil {
+			return nil, nil, nil, nil, err
+		}
 		svc, cl, err = s.core.AuthenticateClient(r.Context(), sid, cred)
+		if tokend.ErrorCode(err) == tokend.EUNAUTHORIZED && cred.ClientID != "" {
+			s.failed(r, authlimit.Failure{ServiceID: sid, Credential: key, Actor: "client_id:" + shortID(cred.ClientID), CredentialOnly: true})
+		}
 	}
 	if err != nil {
 		if res, ok := clientOutcome(api, err); ok {
@@ -473,4 +483,14 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request, p *tokend.Princip
 	out.resultBody = outcome(apiToken, suffixOK, "OK", "issued token "+strconv.FormatInt(t.ID, 10))
 	out.ResponseContent = string(body)
 	return httpx.WriteJSON(w, http.StatusOK, out)
+}
+
+// shortID cuts a client_id to the longest the core accepts: longer ones
+// cannot exist, and an attacker's long values must not cost more memory
+// in the failure limiter than short ones.
+func shortID(clientID string) string {
+	if len(clientID) > tokend.MaxNameLen+1 {
+		return clientID[:tokend.MaxNameLen+1]
+	}
+	return clientID
 }

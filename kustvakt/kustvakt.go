@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/tokend/tokend"
+	"github.com/tokend/tokend/internal/authlimit"
 	"github.com/tokend/tokend/internal/httpx"
 )
 
@@ -23,13 +24,38 @@ type Server struct {
 	core    *tokend.Core
 	logger  *slog.Logger
 	adapter httpx.Adapter
+	limits  *authlimit.Limiter
 }
 
 // New returns the dialect's server over core.
 func New(core *tokend.Core, logger *slog.Logger) *Server {
-	s := &Server{core: core, logger: logger}
+	s := &Server{core: core, logger: logger, limits: authlimit.New(authlimit.Options{})}
 	s.adapter = httpx.Adapter{Logger: logger, Render: s.renderError}
 	return s
+}
+
+// UseLimiter makes the dialect count failed authentications in l, which a
+// server shares among its surfaces, instead of a limiter of its own.
+func (s *Server) UseLimiter(l *authlimit.Limiter) *Server {
+	s.limits = l
+	return s
+}
+
+// failed counts a failed authentication and logs a failure to record it.
+func (s *Server) failed(r *http.Request, f authlimit.Failure) {
+	f.Surface = "kustvakt"
+	if err := s.limits.Failed(r, s.core, f); err != nil {
+		s.logger.WarnContext(r.Context(), "could not record repeated authentication failures", "err", err.Error())
+	}
+}
+
+// clientKey names a client for the failure limiter by its client_id (the
+// routes name no service), cut to the longest the core accepts.
+func clientKey(clientID string) (key, actor string) {
+	if len(clientID) > tokend.MaxNameLen+1 {
+		clientID = clientID[:tokend.MaxNameLen+1]
+	}
+	return "client_id\x00" + clientID, "client_id:" + clientID
 }
 
 // Register mounts the dialect's routes on mux.
@@ -95,13 +121,37 @@ func userError(msg string) error {
 
 // session authenticates a super client request: the super client from the
 // form, the user from the Authorization header.
+//
+// Failures are limited per super client (and the address it calls from)
+// and per user of it: the super client is a server relaying its users'
+// credentials, so one user's wrong passwords must lock out neither the
+// super client nor the other users.
 func (s *Server) session(r *http.Request, f form) (*tokend.UserSession, error) {
 	user, err := userCredentials(r)
 	if err != nil {
 		return nil, err
 	}
-	return s.core.OpenUserSession(r.Context(),
+	ckey, cactor := clientKey(f["super_client_id"])
+	userKey := ""
+	if user.Username != "" && len(user.Username) <= tokend.MaxSubjectLen {
+		userKey = ckey + "\x00user\x00" + user.Username
+		if err := s.limits.CheckCredential(userKey); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.limits.Check(r, ckey); err != nil {
+		return nil, err
+	}
+	sess, err := s.core.OpenUserSession(r.Context(),
 		tokend.ClientCredentials{ClientID: f["super_client_id"], Secret: f["super_client_secret"]}, user)
+	if tokend.ErrorCode(err) == tokend.EUNAUTHORIZED {
+		if tokend.ErrorField(err) != "user" {
+			s.failed(r, authlimit.Failure{Credential: ckey, Actor: cactor})
+		} else if userKey != "" {
+			s.failed(r, authlimit.Failure{Credential: userKey, Actor: "user:" + user.Username, CredentialOnly: true})
+		}
+	}
+	return sess, err
 }
 
 // kvError is an answer the domain table does not give: a status chosen
@@ -139,7 +189,11 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) 
 	}
 	status, body := http.StatusBadRequest, errorBody{Error: "invalid_request", Description: msg}
 	var ke *kvError
+	var refused *authlimit.Refused
 	switch {
+	case errors.As(err, &refused):
+		w.Header().Set("Retry-After", strconv.Itoa(refused.RetryAfter))
+		status, body = http.StatusTooManyRequests, errorBody{Error: "temporarily_unavailable", Description: refused.Message()}
 	case errors.As(err, &ke):
 		status, body.Error = ke.status, ke.code
 	case code == tokend.EINVALID, code == tokend.ENOTFOUND, code == tokend.ECONFLICT:

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tokend/tokend"
+	"github.com/tokend/tokend/internal/authlimit"
 	"github.com/tokend/tokend/internal/httpx"
 )
 
@@ -174,7 +175,14 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request) error {
 	if f["token"] == "" {
 		return tokend.Invalid("token", "is required")
 	}
+	key, actor := clientKey(cred.ClientID)
+	if err := s.limits.Check(r, key); err != nil {
+		return err
+	}
 	svc, cl, err := s.core.AuthenticateClientAnywhere(r.Context(), cred)
+	if tokend.ErrorCode(err) == tokend.EUNAUTHORIZED {
+		s.failed(r, authlimit.Failure{Credential: key, Actor: actor})
+	}
 	if err != nil {
 		return err
 	}

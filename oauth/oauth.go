@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/tokend/tokend"
+	"github.com/tokend/tokend/internal/authlimit"
 	"github.com/tokend/tokend/internal/httpx"
 )
 
@@ -44,66 +45,44 @@ type Options struct {
 	ClientAddress func(r *http.Request) string
 	// Now is the limiters' clock; nil means time.Now.
 	Now func() time.Time
+	// Limiter, when set, counts the failures instead of one made from the
+	// fields above: a server shares one among its surfaces, so that an
+	// address's guesses count the same wherever they are made.
+	Limiter *authlimit.Limiter
 }
 
 // Limit is a token bucket of failures: Burst failures in a row are
 // allowed, then one more each Every.
-type Limit struct {
-	Burst int           // zero: the default; negative: no limit
-	Every time.Duration // zero: the default
-}
+type Limit = authlimit.Limit
 
-// Defaults for Options. A client that gets its secret wrong ten times in a
-// row is misconfigured or under attack; either way one attempt every six
-// seconds is plenty. An address gets more, since a NAT may hide several
-// clients behind it.
+// Defaults for Options (internal/authlimit has the reasoning).
 var (
-	DefaultClientFailures  = Limit{Burst: 10, Every: 6 * time.Second}
-	DefaultAddressFailures = Limit{Burst: 30, Every: 2 * time.Second}
+	DefaultClientFailures  = authlimit.DefaultCredential
+	DefaultAddressFailures = authlimit.DefaultAddress
 )
 
-// DefaultMaxTracked bounds each limiter's memory: entries are small, and an
-// attacker who makes up client_ids cannot grow the map past this.
-const DefaultMaxTracked = 10000
+// DefaultMaxTracked bounds each limiter's memory.
+const DefaultMaxTracked = authlimit.DefaultMaxTracked
 
 // Server serves the OAuth endpoints of every service.
 type Server struct {
 	core    *tokend.Core
 	logger  *slog.Logger
 	adapter httpx.Adapter
-	now     func() time.Time
-	address func(*http.Request) string
-	clients *failureLimiter // keyed by service and client_id
-	addrs   *failureLimiter // keyed by source address
+	limits  *authlimit.Limiter
 }
 
 // New returns the OAuth endpoints over core.
 func New(core *tokend.Core, logger *slog.Logger, opts Options) *Server {
-	s := &Server{core: core, logger: logger, now: opts.Now, address: opts.ClientAddress}
-	if s.now == nil {
-		s.now = time.Now
+	s := &Server{core: core, logger: logger, limits: opts.Limiter}
+	if s.limits == nil {
+		s.limits = authlimit.New(authlimit.Options{
+			Credential: opts.ClientFailures, Address: opts.AddressFailures, MaxTracked: opts.MaxTracked,
+			ClientAddress: opts.ClientAddress, Now: opts.Now,
+		})
 	}
-	if s.address == nil {
-		s.address = remoteHost
-	}
-	max := opts.MaxTracked
-	if max <= 0 {
-		max = DefaultMaxTracked
-	}
-	s.clients = newFailureLimiter(orDefault(opts.ClientFailures, DefaultClientFailures), max)
-	s.addrs = newFailureLimiter(orDefault(opts.AddressFailures, DefaultAddressFailures), max)
 	s.adapter = httpx.Adapter{Logger: logger, Render: s.renderError}
 	return s
-}
-
-func orDefault(l, def Limit) Limit {
-	if l.Burst == 0 {
-		l.Burst = def.Burst
-	}
-	if l.Every <= 0 {
-		l.Every = def.Every
-	}
-	return l
 }
 
 // Register adds the endpoints to mux. Each route carries request ids, a

@@ -2,6 +2,7 @@ package oauth
 
 import (
 	"fmt"
+
 	"github.com/tokend/tokend/internal/testutil"
 	"net/http"
 	"net/url"
@@ -122,54 +123,4 @@ func TestRateLimitPerAddress(t *testing.T) {
 		})
 		MustLimited(t, r, "30")
 	})
-}
-
-func TestFailureLimiterBounded(t *testing.T) {
-	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	f := newFailureLimiter(Limit{Burst: 2, Every: time.Hour}, 100)
-	for i := range 10_000 {
-		f.fail(fmt.Sprint("guess-", i), now.Add(time.Duration(i)*time.Millisecond))
-		if n := f.len(); n > 100 {
-			t.Fatalf("after %d keys the limiter holds %d entries, more than its bound", i+1, n)
-		}
-	}
-	later := now.Add(20 * time.Second)
-	f.fail("victim", later)
-	f.fail("victim", later)
-	if f.wait("victim", later) == 0 {
-		t.Fatal("an exhausted key is not limited")
-	}
-	for i := range 50 {
-		f.fail(fmt.Sprint("more-", i), later)
-	}
-	if f.wait("victim", later) == 0 {
-		t.Fatal("the most recent offender was evicted before older ones")
-	}
-	// Entries whose bucket refilled are the first to go.
-	refilled := later.Add(3 * time.Hour)
-	for i := range 100 {
-		f.fail(fmt.Sprint("fresh-", i), refilled)
-	}
-	if n := f.len(); n > 100 {
-		t.Fatalf("%d entries", n)
-	}
-	if f.wait("fresh-99", refilled) != 0 {
-		t.Fatal("one failure of a burst of 2 must not limit")
-	}
-}
-
-func TestRemoteHost(t *testing.T) {
-	for _, tc := range []struct{ addr, want string }{
-		{"192.0.2.7:5555", "192.0.2.7"},
-		{"[::ffff:192.0.2.7]:5555", "192.0.2.7"},
-		{"[2001:db8:1:2::1]:443", "2001:db8:1:2::/64"},
-		{"[2001:db8:1:2:ffff::9]:80", "2001:db8:1:2::/64"},
-		{"[2001:db8:1:3::1]:443", "2001:db8:1:3::/64"},
-		{"[fe80::1%eth0]:22", "fe80::/64"},
-		{"not an address", "not an address"},
-	} {
-		if got := remoteHost(&http.Request{RemoteAddr: tc.addr}); got != tc.want {
-			t.Errorf("remoteHost(%q) = %q, want %q", tc.addr, got, tc.want)
-		}
-	}
 }

@@ -10,9 +10,11 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/tokend/tokend"
+	"github.com/tokend/tokend/internal/authlimit"
 	"github.com/tokend/tokend/internal/httpx"
 )
 
@@ -29,13 +31,29 @@ type Server struct {
 	core    *tokend.Core
 	logger  *slog.Logger
 	adapter httpx.Adapter
+	limits  *authlimit.Limiter
 }
 
 // New returns the dialect's server over core.
 func New(core *tokend.Core, logger *slog.Logger) *Server {
-	s := &Server{core: core, logger: logger}
+	s := &Server{core: core, logger: logger, limits: authlimit.New(authlimit.Options{})}
 	s.adapter = httpx.Adapter{Logger: logger, Render: s.renderError}
 	return s
+}
+
+// UseLimiter makes the dialect count failed authentications in l, which a
+// server shares among its surfaces, instead of a limiter of its own.
+func (s *Server) UseLimiter(l *authlimit.Limiter) *Server {
+	s.limits = l
+	return s
+}
+
+// failed counts a failed authentication and logs a failure to record it.
+func (s *Server) failed(r *http.Request, f authlimit.Failure) {
+	f.Surface = "passport"
+	if err := s.limits.Failed(r, s.core, f); err != nil {
+		s.logger.WarnContext(r.Context(), "could not record repeated authentication failures", "err", err.Error())
+	}
 }
 
 // Register mounts the dialect's routes on mux.
@@ -66,7 +84,15 @@ func (s *Server) authed(scope string, perm tokend.Permission, h authedHandler) h
 		if err != nil {
 			return &authError{err: err, scope: scope}
 		}
+		// A rejected credential counts against the source address (see
+		// internal/authlimit); a token that lacks the scope is no guess.
+		if err := s.limits.Check(r, ""); err != nil {
+			return err
+		}
 		p, sid, err := s.core.AuthenticateScoped(r.Context(), raw, scope, perm)
+		if tokend.ErrorCode(err) == tokend.EUNAUTHORIZED && tokend.ErrorField(err) != "scope" {
+			s.failed(r, authlimit.Failure{})
+		}
 		if err != nil {
 			return &authError{err: err, scope: scope}
 		}
@@ -105,13 +131,14 @@ func (e *authError) Unwrap() error { return e.err }
 type grpcCode int
 
 const (
-	codeInvalidArgument  grpcCode = 3
-	codeNotFound         grpcCode = 5
-	codeAlreadyExists    grpcCode = 6
-	codePermissionDenied grpcCode = 7
-	codeInternal         grpcCode = 13
-	codeUnavailable      grpcCode = 14
-	codeUnauthenticated  grpcCode = 16
+	codeInvalidArgument   grpcCode = 3
+	codeNotFound          grpcCode = 5
+	codeAlreadyExists     grpcCode = 6
+	codePermissionDenied  grpcCode = 7
+	codeResourceExhausted grpcCode = 8
+	codeInternal          grpcCode = 13
+	codeUnavailable       grpcCode = 14
+	codeUnauthenticated   grpcCode = 16
 )
 
 // statuses is the one table from domain codes to this dialect's answers.
@@ -149,6 +176,12 @@ type fieldViolation struct {
 }
 
 func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) {
+	var refused *authlimit.Refused
+	if errors.As(err, &refused) {
+		w.Header().Set("Retry-After", strconv.Itoa(refused.RetryAfter))
+		_ = httpx.WriteJSON(w, http.StatusTooManyRequests, errorBody{Code: codeResourceExhausted, Message: refused.Message(), Details: []any{}})
+		return
+	}
 	domain := tokend.ErrorCode(err)
 	m, ok := statuses[domain]
 	if !ok {

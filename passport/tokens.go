@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tokend/tokend"
+	"github.com/tokend/tokend/internal/authlimit"
 	"github.com/tokend/tokend/internal/httpx"
 )
 
@@ -269,7 +270,14 @@ func (s *Server) issue(w http.ResponseWriter, r *http.Request) error {
 	case in.GrantType != "client_credentials":
 		return tokend.Invalid(paramGrantType, "must be client_credentials, not %.40q", in.GrantType)
 	}
+	key := "client_id\x00" + shortID(in.ClientID)
+	if err := s.limits.Check(r, key); err != nil {
+		return err
+	}
 	svc, cl, err := s.core.AuthenticateClientAnywhere(r.Context(), tokend.ClientCredentials{ClientID: in.ClientID, Secret: in.ClientSecret})
+	if tokend.ErrorCode(err) == tokend.EUNAUTHORIZED {
+		s.failed(r, authlimit.Failure{Credential: key, Actor: "client_id:" + shortID(in.ClientID)})
+	}
 	if err != nil {
 		return err
 	}
@@ -295,4 +303,14 @@ func renameField(err error, names map[string]string) error {
 		}
 	}
 	return err
+}
+
+// shortID cuts a client_id to the longest the core accepts: longer ones
+// cannot exist, and an attacker's long values must not cost more memory
+// in the failure limiter than short ones.
+func shortID(clientID string) string {
+	if len(clientID) > tokend.MaxNameLen+1 {
+		return clientID[:tokend.MaxNameLen+1]
+	}
+	return clientID
 }

@@ -17,12 +17,7 @@ import (
 	"time"
 
 	"github.com/tokend/tokend"
-	"github.com/tokend/tokend/api"
-	"github.com/tokend/tokend/authlete"
-	"github.com/tokend/tokend/internal/httpx"
-	"github.com/tokend/tokend/kustvakt"
 	"github.com/tokend/tokend/oauth"
-	"github.com/tokend/tokend/passport"
 	"github.com/tokend/tokend/passwd"
 )
 
@@ -187,14 +182,8 @@ func startServer(ctx context.Context, cfg *serveConfig, stderr io.Writer) (*serv
 		fmt.Fprintf(stderr, "\nNo management key existed, so tokend made one with every permission.\nIt is shown only now; keep it safe:\n\n    TOKEND_KEY=%s\n\n", key)
 	}
 
-	mux := http.NewServeMux()
-	api.New(s.core, logger).Register(mux)
-	oauth.New(s.core, logger, oauth.Options{}).Register(mux)
-	authlete.New(s.core, logger).Register(mux)
-	passport.New(s.core, logger).Register(mux)
-	kustvakt.New(s.core, logger).Register(mux)
 	s.http = &http.Server{
-		Handler:           httpx.Middleware(logger, mux),
+		Handler:           newHandler(s.core, logger),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
