@@ -48,7 +48,9 @@ func (s *Store) Failures() int64 { return s.fails.Load() }
 // unavailable is the error a failing call returns.
 type unavailable struct{}
 
-func (unavailable) Error() string { return "tokend: unavailable: the database is unavailable: " + ErrInjected.Error() }
+func (unavailable) Error() string {
+	return "tokend: unavailable: the database is unavailable: " + ErrInjected.Error()
+}
 func (unavailable) Unwrap() []error {
 	return []error{&tokend.Error{Code: tokend.EUNAVAILABLE, Message: "the database is unavailable"}, ErrInjected}
 }
