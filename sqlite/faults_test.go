@@ -241,7 +241,6 @@ func mustGet(t *testing.T, s *Store, id int64) *tokend.Token {
 	return tok
 }
 
-
 // TestBusyIsRetried: another process holding the write lock (a backup, an
 // operator's sqlite3 shell) makes the writer wait and retry, up to
 // busy_timeout (10 s), instead of failing the write at once.
