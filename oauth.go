@@ -501,6 +501,9 @@ func (c *Core) RevokeByClient(ctx context.Context, svc *Service, cl *Client, raw
 	}
 	t, _, err := c.findPresented(ctx, raw, hint)
 	if ErrorCode(err) == ENOTFOUND {
+		t, err = c.retiredRecord(ctx, raw)
+	}
+	if ErrorCode(err) == ENOTFOUND {
 		return nil
 	} else if err != nil {
 		return err

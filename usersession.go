@@ -249,6 +249,9 @@ func (c *Core) RevokeByClientValueOrHash(ctx context.Context, svc *Service, cl *
 	}
 	t, err := c.findValueOrHash(ctx, ref, hint)
 	if ErrorCode(err) == ENOTFOUND {
+		t, err = c.retiredRecord(ctx, ref)
+	}
+	if ErrorCode(err) == ENOTFOUND {
 		return nil
 	} else if err != nil {
 		return err
