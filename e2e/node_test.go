@@ -169,11 +169,21 @@ type tokendServer struct {
 func startTokend(t *testing.T, bin string) *tokendServer {
 	t.Helper()
 	dir := t.TempDir()
+	s := launchTokend(t, bin, dir, "sqlite:"+filepath.Join(dir, "e2e.db"))
+	t.Cleanup(func() { s.stop(t) })
+	return s
+}
+
+// launchTokend runs `tokend serve` on 127.0.0.1:0 with the given store, in
+// dir, and waits until it listens. The caller stops it (stop or kill).
+func launchTokend(t *testing.T, bin, dir, store string, args ...string) *tokendServer {
+	t.Helper()
 	s := &tokendServer{stderr: &lockedBuffer{}, done: make(chan struct{})}
-	s.cmd = exec.Command(bin, "serve",
+	s.cmd = exec.Command(bin, append([]string{"serve",
 		"--addr", "127.0.0.1:0",
-		"--store", "sqlite:"+filepath.Join(dir, "e2e.db"),
-		"--log-format", "json") // one JSON object per line: parsed, not scraped
+		"--store", store,
+		"--log-format", "json"}, // one JSON object per line: parsed, not scraped
+		args...)...)
 	s.cmd.Env = cleanEnv("TOKEND_BOOTSTRAP_KEY=" + bootstrapKey)
 	s.cmd.Dir = dir
 	pr, pw := io.Pipe()
@@ -212,18 +222,33 @@ func startTokend(t *testing.T, bin string) *tokendServer {
 		io.Copy(io.Discard, pr)
 	}()
 
-	t.Cleanup(func() { s.stop(t) })
 	select {
 	case s.url = <-urls:
 	case <-s.done:
 		t.Fatalf("tokend exited before listening: %v\n%s", s.err, s.stderr)
 	case <-time.After(startTimeout):
+		_ = s.cmd.Process.Kill()
 		t.Fatalf("tokend did not log its URL within %v:\n%s", startTimeout, s.stderr)
 	}
 	if !regexp.MustCompile(`^http://127\.0\.0\.1:\d+$`).MatchString(s.url) {
 		t.Fatalf("tokend listens on %q; the test binds only 127.0.0.1", s.url)
 	}
 	return s
+}
+
+// kill ends the process with SIGKILL, as a crash or the OOM killer would:
+// no drain, no Close, no checkpoint. It returns once the process is gone.
+func (s *tokendServer) kill(t *testing.T) {
+	t.Helper()
+	_ = s.cmd.Process.Signal(syscall.SIGKILL)
+	select {
+	case <-s.done:
+	case <-time.After(stopTimeout):
+		t.Fatalf("tokend did not die within %v of SIGKILL", stopTimeout)
+	}
+	if log := s.stderr.String(); strings.Contains(log, "WARNING: DATA RACE") {
+		t.Errorf("tokend reported a data race:\n%s", log)
+	}
 }
 
 // stop asks for a graceful shutdown (SIGTERM, as a service manager would)
