@@ -23,6 +23,9 @@ var (
 	auditExportParams  = append(append([]string{}, serviceAuditExport...), "service")
 )
 
+// exportPageTimeout bounds the writing of one page of an export.
+const exportPageTimeout = time.Minute
+
 // AuditExportContentType is the media type of an audit export: JSON lines.
 const AuditExportContentType = "application/x-ndjson"
 
@@ -131,6 +134,9 @@ func (a *API) exportAudit(w http.ResponseWriter, r *http.Request, p *tokend.Prin
 		for _, e := range l.Entries {
 			buf = appendJSONLine(buf, auditJSON(e))
 		}
+		// The server's write timeout bounds a whole answer; an export of
+		// a long log is as long as it needs, but each page must move.
+		_ = rc.SetWriteDeadline(time.Now().Add(exportPageTimeout))
 		if _, err := w.Write(buf); err != nil {
 			return nil // the client went away
 		}

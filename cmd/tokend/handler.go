@@ -3,6 +3,7 @@ package main
 import (
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/tokend/tokend"
 	"github.com/tokend/tokend/api"
@@ -27,3 +28,32 @@ func newHandler(core *tokend.Core, logger *slog.Logger) http.Handler {
 	kustvakt.New(core, logger).UseLimiter(limits).Register(mux)
 	return httpx.Middleware(logger, mux)
 }
+
+// serverTimeouts bound how long a client may take, so that slow or stalled
+// clients (slowloris) cannot hold connections and goroutines forever.
+type serverTimeouts struct {
+	ReadHeader time.Duration // to send the request line and headers
+	Read       time.Duration // to send the whole request, body included
+	Write      time.Duration // from the end of the headers to the end of the answer
+	Idle       time.Duration // between requests on a kept-alive connection
+}
+
+// defaultTimeouts: no tokend request body is large, and no answer takes
+// long but an audit export (which writes as it goes).
+var defaultTimeouts = serverTimeouts{ReadHeader: 5 * time.Second, Read: 30 * time.Second, Write: 60 * time.Second, Idle: 2 * time.Minute}
+
+func (t serverTimeouts) orDefault() serverTimeouts {
+	for _, f := range []struct{ v, def *time.Duration }{
+		{&t.ReadHeader, &defaultTimeouts.ReadHeader}, {&t.Read, &defaultTimeouts.Read},
+		{&t.Write, &defaultTimeouts.Write}, {&t.Idle, &defaultTimeouts.Idle},
+	} {
+		if *f.v <= 0 {
+			*f.v = *f.def
+		}
+	}
+	return t
+}
+
+// maxHeaderBytes bounds a request's headers: tokend's are a few hundred
+// bytes (a bearer credential, a Basic header).
+const maxHeaderBytes = 64 << 10

@@ -40,6 +40,8 @@ type serveConfig struct {
 	TokenCache int
 	// Janitor says how often dead tokens are removed, and which.
 	Janitor janitorConfig
+	// timeouts bound slow clients (handler.go); zero fields: the defaults.
+	timeouts serverTimeouts
 
 	getenv env
 }
@@ -182,13 +184,14 @@ func startServer(ctx context.Context, cfg *serveConfig, stderr io.Writer) (*serv
 		fmt.Fprintf(stderr, "\nNo management key existed, so tokend made one with every permission.\nIt is shown only now; keep it safe:\n\n    TOKEND_KEY=%s\n\n", key)
 	}
 
+	tmo := cfg.timeouts.orDefault()
 	s.http = &http.Server{
 		Handler:           newHandler(s.core, logger),
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
+		ReadHeaderTimeout: tmo.ReadHeader,
+		ReadTimeout:       tmo.Read,
+		WriteTimeout:      tmo.Write,
+		IdleTimeout:       tmo.Idle,
+		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	go func() {
