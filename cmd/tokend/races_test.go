@@ -224,4 +224,3 @@ func TestRevokeRacesRefresh(t *testing.T) {
 		})
 	}
 }
-
