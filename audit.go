@@ -313,7 +313,9 @@ func encodeAuditPageToken(asc bool, id int64) string {
 func decodeAuditPageToken(s string, asc bool) (int64, error) {
 	malformed := Invalid("page_token", "is malformed: pass back next_page_token unchanged")
 	buf, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil || len(buf) < 2+1+4 {
+	// One spelling per token: the decoder would also take stray line
+	// breaks and non-zero padding bits.
+	if err != nil || base64.RawURLEncoding.EncodeToString(buf) != s || len(buf) < 2+1+4 {
 		return 0, malformed
 	}
 	body, sum := buf[:len(buf)-4], binary.BigEndian.Uint32(buf[len(buf)-4:])

@@ -31,7 +31,9 @@ func encodePageToken(k OrderKey, desc bool, c Cursor) string {
 func decodePageToken(s string, k OrderKey, desc bool) (*Cursor, error) {
 	malformed := Invalid("page_token", "is malformed: pass back next_page_token unchanged")
 	buf, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil || len(buf) < 3+2+4 {
+	// One spelling per token: the decoder would also take stray line
+	// breaks and non-zero padding bits.
+	if err != nil || base64.RawURLEncoding.EncodeToString(buf) != s || len(buf) < 3+2+4 {
 		return nil, malformed
 	}
 	body, sum := buf[:len(buf)-4], binary.BigEndian.Uint32(buf[len(buf)-4:])

@@ -100,5 +100,26 @@ fi
 step "go test -race"
 go test -race -count=1 -timeout 20m ./...
 
+step "fuzzing (each target for FUZZTIME, default 5s)"
+# A failing input is written to PKG/testdata/fuzz/FuzzX/ and fails this
+# step; commit it with the fix, so that every later run replays it.
+fuzz() {
+  local out
+  if ! out=$(go test -run '^$' -fuzz "^$2\$" -fuzztime "${FUZZTIME:-5s}" "$1" 2>&1); then
+    echo "$out"; return 1
+  fi
+  echo "$2: $(tail -n 1 <<<"$out")"
+}
+fuzz . FuzzSecretFormat
+fuzz . FuzzOAuthParameters
+fuzz . FuzzPageToken
+fuzz . FuzzAuditPageToken
+fuzz ./oauth FuzzDecodeBasic
+fuzz ./oauth FuzzEndpoints
+fuzz ./api FuzzBodies
+fuzz ./authlete FuzzRequests
+fuzz ./passport FuzzRequests
+fuzz ./kustvakt FuzzForms
+
 step "benchmarks (short, no timing assertions)"
 go test -run '^$' -bench . -benchtime 100x -timeout 20m ./...
