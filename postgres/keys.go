@@ -45,9 +45,11 @@ func keyServiceArg(k *tokend.Key) any {
 func (s *Store) CreateKey(ctx context.Context, k *tokend.Key) error {
 	var id int64
 	err := s.inTx(ctx, func(ctx context.Context, t *tx) error {
-		return t.QueryRow(ctx, `INSERT INTO keys (service_id, name, permissions, hash, created_at, expires_at)
+		err := t.QueryRow(ctx, `INSERT INTO keys (service_id, name, permissions, hash, created_at, expires_at)
 			VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
 			keyServiceArg(k), k.Name, list(k.Permissions), k.Hash[:], k.CreatedAt, ts(k.ExpiresAt)).Scan(&id)
+		t.created = id
+		return err
 	})
 	if err == nil {
 		k.ID = id

@@ -178,6 +178,7 @@ func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
 type tx struct {
 	pgx.Tx
 	changes []tokend.Change
+	created int64 // the id of the record the write created, for its audit entries (audit.go)
 }
 
 // changed queues ch to be announced with the commit.
@@ -193,6 +194,9 @@ const maxAttempts = 4
 // to break a deadlock is run again, fn included: update functions see the
 // current record each time, as the Store contract says.
 func (s *Store) inTx(ctx context.Context, fn func(ctx context.Context, t *tx) error) error {
+	if a := tokend.AuditEntries(ctx); a != nil {
+		fn = withAudit(a, fn) // audit.go
+	}
 	for attempt := 1; ; attempt++ {
 		err := s.runTx(ctx, pgx.TxOptions{}, fn)
 		if attempt < maxAttempts && retryable(err) && ctx.Err() == nil {

@@ -193,7 +193,9 @@ func (s *Store) CreateToken(ctx context.Context, t *tokend.Token) error {
 	}
 	var id int64
 	err = s.inTx(ctx, func(ctx context.Context, tx *tx) error {
-		return tx.QueryRow(ctx, insertTokenSQL, args...).Scan(&id)
+		err := tx.QueryRow(ctx, insertTokenSQL, args...).Scan(&id)
+		tx.created = id
+		return err
 	})
 	if err != nil {
 		return err

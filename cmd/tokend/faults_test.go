@@ -17,9 +17,9 @@ import (
 // introspection included; and once the store is back every request
 // succeeds again, with no restart.
 func TestStoreFaultsEverySurface(t *testing.T) {
-	for _, o := range storeOpeners {
-		t.Run(o.name, func(t *testing.T) {
-			s := MustSurfaces(t, o.open(t))
+	for _, k := range storeKinds {
+		t.Run(k.name, func(t *testing.T) {
+			s := MustSurfaces(t, k.url(t))
 			for _, mode := range []struct {
 				name string
 				m    faultstore.Mode
@@ -78,9 +78,9 @@ func mustUnavailable(tb testing.TB, res *http.Response, body []byte) {
 // TestRefreshNotConsumedByFailure: a refresh that fails because the store
 // does leaves the refresh token usable, exactly once, when it is back.
 func TestRefreshNotConsumedByFailure(t *testing.T) {
-	for _, o := range storeOpeners {
-		t.Run(o.name, func(t *testing.T) {
-			s := MustSurfaces(t, o.open(t))
+	for _, k := range storeKinds {
+		t.Run(k.name, func(t *testing.T) {
+			s := MustSurfaces(t, k.url(t))
 			_, refresh := s.password(t, "alice")
 			form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refresh}}
 			for _, m := range []faultstore.Mode{faultstore.All, faultstore.Writes} {

@@ -17,7 +17,7 @@ import (
 // authenticates (they share one limit), in each surface's error shape;
 // another address is not locked out; the event is in the audit log.
 func TestAuthFailureLimitEverySurface(t *testing.T) {
-	s := MustSurfaces(t, storeOpeners[0].open(t))
+	s := MustSurfaces(t, storeKinds[0].url(t))
 	bad := tokend.NewSecret(tokend.KindManagementKey)
 	// Spread over the surfaces: the limit is shared.
 	attempts := []func() *http.Request{

@@ -85,9 +85,9 @@ func (s *surfaces) active(tb testing.TB, value string) bool {
 // pair, the family's one usable refresh token.
 func TestRefreshStorm(t *testing.T) {
 	const n = 50
-	for _, o := range storeOpeners {
-		t.Run(o.name, func(t *testing.T) {
-			s := MustSurfaces(t, o.open(t))
+	for _, k := range storeKinds {
+		t.Run(k.name, func(t *testing.T) {
+			s := MustSurfaces(t, k.url(t))
 			c := raceClient(t, n)
 			t.Run("NoGrace", func(t *testing.T) {
 				_, refresh := s.password(t, "alice")
@@ -146,9 +146,9 @@ func TestRefreshStorm(t *testing.T) {
 // tokens, not a new pair the refresh may have returned.
 func TestRevokeRacesRefresh(t *testing.T) {
 	const rounds = 25
-	for _, o := range storeOpeners {
-		t.Run(o.name, func(t *testing.T) {
-			s := MustSurfaces(t, o.open(t))
+	for _, k := range storeKinds {
+		t.Run(k.name, func(t *testing.T) {
+			s := MustSurfaces(t, k.url(t))
 			c := raceClient(t, 4)
 			for _, via := range []string{"OAuth", "API"} {
 				t.Run(via, func(t *testing.T) {

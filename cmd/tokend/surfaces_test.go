@@ -17,35 +17,45 @@ import (
 
 	"github.com/tokend/tokend"
 	"github.com/tokend/tokend/internal/faultstore"
+	"github.com/tokend/tokend/internal/pgtest"
 	"github.com/tokend/tokend/internal/testutil"
 	"github.com/tokend/tokend/passwd"
-	"github.com/tokend/tokend/sqlite"
 )
 
-// storeOpeners are the stores the reliability tests run on, each a
-// fresh, empty one. PostgreSQL joins the list when its store exists.
-var storeOpeners = []struct {
+// storeKinds are the stores the reliability tests run on: each returns
+// the --store URL of a fresh, empty one. PostgreSQL needs a server
+// (TOKEND_TEST_POSTGRES, which scripts/test.sh sets); without one its
+// subtests are skipped, or fail on CI.
+var storeKinds = []struct {
 	name string
-	open func(tb testing.TB) closableStore
+	url  func(tb testing.TB) string
 }{
-	{"SQLite", func(tb testing.TB) closableStore {
-		s, err := sqlite.Open(context.Background(), filepath.Join(tb.TempDir(), "tokend.db"))
-		if err != nil {
-			tb.Fatal(err)
-		}
-		return s
-	}},
+	{"SQLite", func(tb testing.TB) string { return "sqlite:" + filepath.Join(tb.TempDir(), "tokend.db") }},
+	{"PostgreSQL", pgtest.NewDatabase},
+}
+
+// mustOpen opens the store a URL names, as serve does, closed when the
+// test ends.
+func mustOpen(tb testing.TB, url string) *openedStore {
+	tb.Helper()
+	st, err := openStore(context.Background(), url)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { st.Close() })
+	return st
 }
 
 // surfaces is every HTTP surface of tokend (newHandler, as serve wires
 // them) over one store, wrapped so that tests can make it fail, with a
 // service, clients, users and keys to call each surface with.
 type surfaces struct {
-	url    string
-	core   *tokend.Core
-	store  closableStore
-	faults *faultstore.Store
-	logs   *testutil.SyncBuffer
+	url      string
+	storeURL string
+	core     *tokend.Core
+	store    closableStore
+	faults   *faultstore.Store
+	logs     *testutil.SyncBuffer
 	// prep sends the requests that prepare probes, from an address of its
 	// own, which the failure limit tests leave alone.
 	prep *http.Client
@@ -66,18 +76,13 @@ const (
 
 var passportScopes = []string{"iam.oauth.tokens.list.get", "iam.oauth.tokens.get", "iam.oauth.tokens.delete"}
 
-// MustSurfaces starts every surface on 127.0.0.1 over store, logging at
-// debug level (every line the server would write) into s.logs.
-func MustSurfaces(tb testing.TB, store closableStore) *surfaces {
+// MustSurfaces starts every surface on 127.0.0.1 over the store a URL
+// names, logging at debug level (every line the server would write) into
+// s.logs, with the fixtures made.
+func MustSurfaces(tb testing.TB, url string) *surfaces {
 	tb.Helper()
 	ctx := context.Background()
-	tb.Cleanup(func() { store.Close() })
-	s := &surfaces{store: store, faults: faultstore.New(store), logs: &testutil.SyncBuffer{}, prep: clientFrom(tb, "127.0.0.3")}
-	logger := slog.New(slog.NewJSONHandler(s.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	s.core = tokend.New(s.faults, tokend.Config{
-		BaseURL:   "http://127.0.0.1",
-		Passwords: passwd.Hasher{Params: passwd.Params{Memory: 64, Time: 1, Threads: 1}},
-	})
+	s := newNode(tb, url)
 	var err error
 	if s.org, err = s.core.Bootstrap(ctx, ""); err != nil {
 		tb.Fatal(err)
@@ -108,10 +113,40 @@ func MustSurfaces(tb testing.TB, store closableStore) *surfaces {
 	if _, s.svcKey, err = s.core.CreateKey(ctx, org, s.svc.ID, tokend.KeyInput{Name: "svc", Permissions: []tokend.Permission{tokend.PermAll}}); err != nil {
 		tb.Fatal(err)
 	}
+	return s
+}
+
+// newNode starts the surfaces over the store at url: a server of its own,
+// with a core and store of its own, as another tokend process would be.
+func newNode(tb testing.TB, url string) *surfaces {
+	tb.Helper()
+	st := mustOpen(tb, url)
+	s := &surfaces{storeURL: url, store: st, faults: faultstore.New(st), logs: &testutil.SyncBuffer{}, prep: clientFrom(tb, "127.0.0.3")}
+	logger := slog.New(slog.NewJSONHandler(s.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	s.core = tokend.New(s.faults, tokend.Config{
+		BaseURL:   "http://127.0.0.1",
+		Passwords: passwd.Hasher{Params: passwd.Params{Memory: 64, Time: 1, Threads: 1}},
+	})
+	if st.onChange != nil {
+		ctx, cancel := context.WithCancel(context.Background())
+		tb.Cleanup(cancel)
+		if err := st.onChange(ctx, s.core.ApplyChange); err != nil {
+			tb.Fatal(err)
+		}
+	}
 	srv := httptest.NewServer(newHandler(s.core, logger))
 	tb.Cleanup(srv.Close)
 	s.url = srv.URL
 	return s
+}
+
+// node starts another tokend process on s's store, with s's fixtures.
+func (s *surfaces) node(tb testing.TB) *surfaces {
+	tb.Helper()
+	n := newNode(tb, s.storeURL)
+	n.org, n.svcKey, n.svc = s.org, s.svcKey, s.svc
+	n.conf, n.confSecret, n.super, n.superSecret = s.conf, s.confSecret, s.super, s.superSecret
+	return n
 }
 
 // password runs the password grant for user at the token endpoint.
@@ -293,9 +328,9 @@ func ptr[T any](v T) *T { return &v }
 // TestProbesSucceed makes sure every probe succeeds on a working store,
 // so that a failure the other tests see is the fault they inject.
 func TestProbesSucceed(t *testing.T) {
-	for _, o := range storeOpeners {
-		t.Run(o.name, func(t *testing.T) {
-			s := MustSurfaces(t, o.open(t))
+	for _, k := range storeKinds {
+		t.Run(k.name, func(t *testing.T) {
+			s := MustSurfaces(t, k.url(t))
 			for _, p := range probes {
 				t.Run(p.name, func(t *testing.T) {
 					res, body := s.send(t, http.DefaultClient, p.prepare(t, s))

@@ -332,3 +332,24 @@ func (s *Store) ListAudit(ctx context.Context, f tokend.AuditFilter) (*tokend.Au
 	}
 	return s.Store.ListAudit(ctx, f)
 }
+
+func (s *Store) SweepTokens(ctx context.Context, serviceID int64, cutoff time.Time, limit int) (int, error) {
+	if err := s.write(); err != nil {
+		return 0, err
+	}
+	return s.Store.SweepTokens(ctx, serviceID, cutoff, limit)
+}
+
+func (s *Store) SweepAuthorizationCodes(ctx context.Context, cutoff time.Time, limit int) (int, error) {
+	if err := s.write(); err != nil {
+		return 0, err
+	}
+	return s.Store.SweepAuthorizationCodes(ctx, cutoff, limit)
+}
+
+func (s *Store) LockJanitor(ctx context.Context) (func(), bool, error) {
+	if err := s.write(); err != nil {
+		return nil, false, err
+	}
+	return s.Store.LockJanitor(ctx)
+}
