@@ -3,6 +3,8 @@ package tokend
 import (
 	"errors"
 	"fmt"
+	"regexp"
+	"strings"
 )
 
 // Error codes form a small closed set. Every surface (native API, OAuth
@@ -29,9 +31,9 @@ type Error struct {
 
 func (e *Error) Error() string {
 	if e.Field != "" {
-		return fmt.Sprintf("tokend: %s: %s: %s", e.Code, e.Field, e.Message)
+		return fmt.Sprintf("tokend: %s: %s: %s", e.Code, e.Field, redactSecrets(e.Message))
 	}
-	return fmt.Sprintf("tokend: %s: %s", e.Code, e.Message)
+	return fmt.Sprintf("tokend: %s: %s", e.Code, redactSecrets(e.Message))
 }
 
 // Errorf returns a domain error with a formatted message.
@@ -68,9 +70,24 @@ func ErrorCode(err error) string {
 func ErrorMessage(err error) string {
 	var e *Error
 	if errors.As(err, &e) {
-		return e.Message
+		return redactSecrets(e.Message)
 	}
 	return "internal error"
+}
+
+// secretInText matches a tokend secret, or the start of one, inside text.
+var secretInText = regexp.MustCompile(`tk[akrsc]_[0-9A-Za-z]{6,}`)
+
+// redactSecrets hides the tokend secrets a message may quote from the
+// caller's input (a client secret pasted into the scope parameter, a
+// token given as a grant type): an error answer ends up in clients' and
+// proxies' logs, and must not carry the secret there. Only the prefix,
+// which tells what kind of value it was, is kept.
+func redactSecrets(s string) string {
+	if !strings.Contains(s, "tk") {
+		return s
+	}
+	return secretInText.ReplaceAllStringFunc(s, func(m string) string { return m[:4] + "…" })
 }
 
 // ErrorField returns the field at fault in err, or "".

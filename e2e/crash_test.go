@@ -73,13 +73,16 @@ func TestCrashSafety(t *testing.T) {
 			dir := t.TempDir()
 			storeURL := st.url(t, dir)
 			c := &crashClient{http: &http.Client{Timeout: 20 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: crashWorkers * 2}}}
-			srv := launchTokend(t, bin, dir, storeURL)
+			// At debug level: the secrets check below reads everything.
+			srv := launchTokend(t, bin, dir, storeURL, "--log-level", "debug")
+			logs := []*lockedBuffer{srv.stderr}
 			c.url = srv.url
 			c.setup(t)
 			var families []*family
 			for kill := 0; kill <= crashKills; kill++ {
 				if kill > 0 {
-					srv = launchTokend(t, bin, dir, storeURL)
+					srv = launchTokend(t, bin, dir, storeURL, "--log-level", "debug")
+					logs = append(logs, srv.stderr)
 					c.url = srv.url
 					c.settle(t, families)
 					c.verify(t, families)
@@ -95,6 +98,19 @@ func TestCrashSafety(t *testing.T) {
 				}
 			}
 			st.integrity(t, storeURL)
+			// No value a client was given shows in any run's log.
+			secrets := []string{bootstrapKey, c.secret}
+			for _, f := range families {
+				secrets = append(append(secrets, f.access, f.refresh), f.replaced...)
+			}
+			for i, l := range logs {
+				log := l.String()
+				for _, v := range secrets {
+					if v != "" && strings.Contains(log, v) {
+						t.Fatalf("run %d's log shows a secret (%.8s…)", i, v)
+					}
+				}
+			}
 			counts := map[string]int{}
 			for _, f := range families {
 				counts[f.kind]++

@@ -59,6 +59,8 @@ type surfaces struct {
 	// prep sends the requests that prepare probes, from an address of its
 	// own, which the failure limit tests leave alone.
 	prep *http.Client
+	// seen, when set, is shown every answer send reads.
+	seen func(res *http.Response, body []byte)
 
 	org         string // the bootstrap key
 	svcKey      string // a key of the service with every permission
@@ -211,6 +213,9 @@ func (s *surfaces) send(tb testing.TB, c *http.Client, req *http.Request) (*http
 	}
 	defer res.Body.Close()
 	body, _ := io.ReadAll(res.Body)
+	if s.seen != nil {
+		s.seen(res, body)
+	}
 	return res, body
 }
 
