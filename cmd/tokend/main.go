@@ -43,6 +43,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runExport(ctx, args[1:], stdout, stderr, getenv)
 	case "import":
 		return runImport(ctx, args[1:], stdin, stdout, stderr, getenv)
+	case "backup":
+		return runBackup(ctx, args[1:], stdout, stderr, getenv)
 	case "bench":
 		return runBench(ctx, args[1:], stdout, stderr, getenv)
 	case "help", "-h", "-help", "--help":
@@ -66,6 +68,7 @@ Server:
   tokend janitor [--store URL] [--janitor-retention 7d]           remove dead tokens (for cron)
   tokend export [--store URL] [--output FILE]                      the whole store as JSON lines
   tokend import [--store URL] [--input FILE]                       into an empty store
+  tokend backup --store sqlite:PATH --out FILE                     a consistent copy while serving
   tokend bench [--duration 10s] [--connections 16] [--seed N] [--target URL]   load test over loopback
 
 Management (talks to a running server; --url/TOKEND_URL, --key/TOKEND_KEY, --json):
