@@ -16,6 +16,7 @@ type Record struct {
 	Token   *Token
 	Retired *RetiredRefresh
 	Code    *AuthorizationCode
+	Audit   *AuditEntry
 }
 
 // RecordCounts counts records by kind.
@@ -27,6 +28,7 @@ type RecordCounts struct {
 	Tokens         int `json:"tokens"`
 	RetiredRefresh int `json:"retired_refresh_tokens"`
 	Codes          int `json:"authorization_codes"`
+	Audit          int `json:"audit_entries"`
 }
 
 // Add counts r.
@@ -46,19 +48,22 @@ func (c *RecordCounts) Add(r *Record) {
 		c.RetiredRefresh++
 	case r.Code != nil:
 		c.Codes++
+	case r.Audit != nil:
+		c.Audit++
 	}
 }
 
 // Total is the number of records of every kind.
 func (c RecordCounts) Total() int {
-	return c.Services + c.Keys + c.Clients + c.Users + c.Tokens + c.RetiredRefresh + c.Codes
+	return c.Services + c.Keys + c.Clients + c.Users + c.Tokens + c.RetiredRefresh + c.Codes + c.Audit
 }
 
 // Exporter is a store that can hand out every record it holds.
 type Exporter interface {
 	// Export calls fn with every record, all read from one consistent
 	// snapshot, parents before what refers to them: services, keys,
-	// clients, users, tokens, retired refresh tokens, authorization codes.
+	// clients, users, tokens, retired refresh tokens, authorization codes,
+	// audit entries (by id).
 	// It returns the counts of that snapshot, counted apart from the
 	// records read, so that the caller can check none was missed. An
 	// error from fn stops it and is returned as it is.

@@ -17,11 +17,11 @@ var _ interface {
 
 const countRecordsSQL = `SELECT (SELECT count(*) FROM services), (SELECT count(*) FROM keys),
 	(SELECT count(*) FROM clients), (SELECT count(*) FROM users), (SELECT count(*) FROM tokens),
-	(SELECT count(*) FROM refresh_history), (SELECT count(*) FROM authorization_codes)`
+	(SELECT count(*) FROM refresh_history), (SELECT count(*) FROM authorization_codes), (SELECT count(*) FROM audit_log)`
 
 func scanCounts(row pgx.Row) (tokend.RecordCounts, error) {
 	var c tokend.RecordCounts
-	err := row.Scan(&c.Services, &c.Keys, &c.Clients, &c.Users, &c.Tokens, &c.RetiredRefresh, &c.Codes)
+	err := row.Scan(&c.Services, &c.Keys, &c.Clients, &c.Users, &c.Tokens, &c.RetiredRefresh, &c.Codes, &c.Audit)
 	return c, err
 }
 
@@ -63,6 +63,10 @@ var exportQueries = []struct {
 	{`SELECT ` + codeCols + ` FROM authorization_codes ORDER BY hash`, func(r pgx.Row) (*tokend.Record, error) {
 		v, err := scanCode(r)
 		return &tokend.Record{Code: v}, err
+	}},
+	{`SELECT ` + auditCols + ` FROM audit_log ORDER BY id`, func(r pgx.Row) (*tokend.Record, error) {
+		v, err := scanAudit(r)
+		return &tokend.Record{Audit: v}, err
 	}},
 }
 
@@ -132,6 +136,7 @@ var (
 	clientCopyCols  = splitCols(clientCols)
 	tokenCopyCols   = splitCols("id, " + tokenCols)
 	codeCopyCols    = splitCols(codeCols)
+	auditCopyCols   = splitCols(auditCols)
 )
 
 // rowOf returns the table, columns and values of a record's row.
@@ -162,6 +167,14 @@ func rowOf(r *tokend.Record) (table string, columns []string, values []any, err 
 			[]any{h.Hash[:], h.TokenID, h.RetiredAt, successor}, nil
 	case r.Code != nil:
 		return "authorization_codes", codeCopyCols, codeArgs(r.Code), nil
+	case r.Audit != nil:
+		e := r.Audit
+		var sid any
+		if e.ServiceID != 0 {
+			sid = e.ServiceID
+		}
+		return "audit_log", auditCopyCols, []any{e.ID, e.Time.UTC(), sid, e.Actor, string(e.Action), e.TargetType,
+			e.TargetID, e.Subject, e.Reason}, nil
 	}
 	return "", nil, nil, tokend.Invalid("record", "is empty")
 }
@@ -205,7 +218,7 @@ func (s *Store) Import(ctx context.Context, next func() (*tokend.Record, error))
 		if err := flush(); err != nil {
 			return err
 		}
-		for _, table := range []string{"services", "clients", "keys", "tokens", "users"} {
+		for _, table := range []string{"services", "clients", "keys", "tokens", "users", "audit_log"} {
 			if _, err := t.Exec(ctx, `SELECT setval(pg_get_serial_sequence($1, 'id'), m)
 				FROM (SELECT max(id) AS m FROM `+table+`) AS x
 				WHERE m > coalesce((SELECT last_value FROM pg_sequences

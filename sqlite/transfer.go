@@ -17,11 +17,11 @@ var _ interface {
 
 const countRecordsSQL = `SELECT (SELECT count(*) FROM services), (SELECT count(*) FROM keys),
 	(SELECT count(*) FROM clients), (SELECT count(*) FROM users), (SELECT count(*) FROM tokens),
-	(SELECT count(*) FROM refresh_history), (SELECT count(*) FROM authorization_codes)`
+	(SELECT count(*) FROM refresh_history), (SELECT count(*) FROM authorization_codes), (SELECT count(*) FROM audit_log)`
 
 func scanCounts(row rowScanner) (tokend.RecordCounts, error) {
 	var c tokend.RecordCounts
-	err := row.Scan(&c.Services, &c.Keys, &c.Clients, &c.Users, &c.Tokens, &c.RetiredRefresh, &c.Codes)
+	err := row.Scan(&c.Services, &c.Keys, &c.Clients, &c.Users, &c.Tokens, &c.RetiredRefresh, &c.Codes, &c.Audit)
 	return c, err
 }
 
@@ -82,6 +82,10 @@ var exportQueries = []struct {
 	{`SELECT ` + codeCols + ` FROM authorization_codes ORDER BY hash`, func(r rowScanner) (*tokend.Record, error) {
 		v, err := scanCode(r)
 		return &tokend.Record{Code: v}, err
+	}},
+	{`SELECT ` + auditCols + ` FROM audit_log ORDER BY id`, func(r rowScanner) (*tokend.Record, error) {
+		v, err := scanAudit(r)
+		return &tokend.Record{Audit: v}, err
 	}},
 }
 
@@ -145,6 +149,7 @@ var importSQLs = map[string]string{
 	"tokens":   importSQL(1),
 	"retired":  `INSERT INTO refresh_history (hash, token_id, retired_at, successor) VALUES (?, ?, ?, ?)`,
 	"codes":    `INSERT INTO authorization_codes (` + codeCols + `) VALUES (` + marks(codeCols) + `)`,
+	"audit":    `INSERT INTO audit_log (` + auditCols + `) VALUES (` + marks(auditCols) + `)`,
 }
 
 // marks is a "?" for every column of cols.
@@ -185,6 +190,14 @@ func importRow(r *tokend.Record) (string, []any, error) {
 	case r.Code != nil:
 		args, err := codeArgs(r.Code)
 		return "codes", args, err
+	case r.Audit != nil:
+		e := r.Audit
+		var sid any
+		if e.ServiceID != 0 {
+			sid = e.ServiceID
+		}
+		return "audit", []any{e.ID, e.Time.UnixMilli(), sid, e.Actor, string(e.Action), text(e.TargetType),
+			text(e.TargetID), text(e.Subject), text(e.Reason)}, nil
 	}
 	return "", nil, tokend.Invalid("record", "is empty")
 }

@@ -38,6 +38,7 @@ type line struct {
 	Token      *token               `json:"token,omitempty"`
 	Retired    *retired             `json:"retired_refresh_token,omitempty"`
 	Code       *code                `json:"authorization_code,omitempty"`
+	Audit      *auditEntry          `json:"audit_entry,omitempty"`
 }
 
 // hash is a Hash as hex; the zero hash (unset) is "".
@@ -370,6 +371,9 @@ func lineOf(r *tokend.Record) (*line, error) {
 		return &line{Type: "retired_refresh_token", Retired: retiredOut(r.Retired)}, nil
 	case r.Code != nil:
 		return &line{Type: "authorization_code", Code: codeOut(r.Code)}, nil
+	case r.Audit != nil:
+		a := auditEntry(*r.Audit)
+		return &line{Type: "audit_entry", Audit: &a}, nil
 	}
 	return nil, fmt.Errorf("transfer: an empty record")
 }
@@ -418,6 +422,12 @@ func (l *line) record() (*tokend.Record, error) {
 			return nil, missing
 		}
 		r.Code, err = l.Code.in()
+	case "audit_entry":
+		if l.Audit == nil {
+			return nil, missing
+		}
+		a := tokend.AuditEntry(*l.Audit)
+		r.Audit = &a
 	default:
 		return nil, fmt.Errorf("unknown line type %q", l.Type)
 	}
@@ -425,4 +435,17 @@ func (l *line) record() (*tokend.Record, error) {
 		return nil, fmt.Errorf("%s: %w", l.Type, err)
 	}
 	return &r, nil
+}
+
+// auditEntry is an audit log entry as the file holds it.
+type auditEntry struct {
+	ID         int64              `json:"id"`
+	Time       time.Time          `json:"time"`
+	ServiceID  int64              `json:"service_id,omitempty"`
+	Actor      string             `json:"actor"`
+	Action     tokend.AuditAction `json:"action"`
+	TargetType string             `json:"target_type,omitempty"`
+	TargetID   string             `json:"target_id,omitempty"`
+	Subject    string             `json:"subject,omitempty"`
+	Reason     string             `json:"reason,omitempty"`
 }

@@ -120,7 +120,13 @@ func fill(tb testing.TB, s tokend.Store) {
 	must(tb, s.CreateToken(ctx, child))
 	cc := &tokend.Token{ServiceID: sid, ClientID: cid + 1, GrantType: tokend.GrantClientCredentials,
 		AccessHash: newHash(), Scopes: []string{"read:all"}, CreatedAt: t0, AccessExpiresAt: t0.Add(time.Hour)}
-	must(tb, s.CreateToken(ctx, cc))
+	// With its audit entry, as the management API writes one.
+	must(tb, s.CreateToken(tokend.WithAudit(ctx, tokend.AuditEntry{Time: t0, ServiceID: sid, Actor: "key:1",
+		Action: tokend.AuditTokenCreate, TargetType: tokend.TargetToken}), cc))
+	must(tb, s.AppendAudit(ctx,
+		tokend.AuditEntry{Time: t0.Add(time.Second), Actor: "address:192.0.2.1", Action: tokend.AuditAuthFailures, Reason: "too many"},
+		tokend.AuditEntry{Time: t0.Add(2 * time.Second), ServiceID: sid, Actor: "client:1", Action: tokend.AuditTokenRevoke,
+			TargetType: tokend.TargetToken, TargetID: "7", Subject: "alice", Reason: "revoked_by_client"}))
 	for i, successor := range [][]byte{{0, 1, 2, 255}, nil} {
 		old := full.RefreshHash
 		_, err := s.RotateRefreshToken(ctx, old, tokend.RetiredRefresh{Hash: old, RetiredAt: t0.Add(time.Duration(i+1) * time.Minute), Successor: successor},
@@ -167,7 +173,7 @@ func TestRoundTripSQLitePostgresSQLite(t *testing.T) {
 	src := openSQLite(t)
 	fill(t, src)
 	first := export(t, src)
-	want := tokend.RecordCounts{Services: 2, Keys: 2, Clients: 2, Users: 2, Tokens: 3, RetiredRefresh: 2, Codes: 2}
+	want := tokend.RecordCounts{Services: 2, Keys: 2, Clients: 2, Users: 2, Tokens: 3, RetiredRefresh: 2, Codes: 2, Audit: 3}
 
 	pg := openPostgres(t)
 	if got := load(t, pg, first); got != want {
@@ -211,6 +217,12 @@ func TestRoundTripSQLitePostgresSQLite(t *testing.T) {
 			must(t, err)
 			if k.ID <= keys[len(keys)-1].ID {
 				t.Fatalf("a new key got id %d, not above the imported %d", k.ID, keys[len(keys)-1].ID)
+			}
+			must(t, s.AppendAudit(ctx, tokend.AuditEntry{Time: t0, Actor: "system", Action: tokend.AuditKeyCreate}))
+			entries, err := s.ListAudit(ctx, tokend.AuditFilter{Limit: 10})
+			must(t, err)
+			if len(entries.Entries) != 4 || entries.Entries[0].Action != tokend.AuditKeyCreate || entries.Entries[0].ID <= entries.Entries[1].ID {
+				t.Fatalf("a new audit entry does not follow the imported ones: %+v", entries.Entries)
 			}
 		})
 	}

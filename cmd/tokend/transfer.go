@@ -36,7 +36,7 @@ const exportUsage = `Usage: tokend export [--store URL] [--output FILE]
 
 Writes every record of the store — services, keys, clients, users, tokens
 (as the hashes the store holds), retired refresh tokens, authorization
-codes — as JSON lines, read from one snapshot, so a server may keep
+codes, the audit log — as JSON lines, read from one snapshot, so a server may keep
 running. The file holds no secret but the hashes; keep it as private as
 the database. The last line counts the records of each kind.
 `
