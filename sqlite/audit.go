@@ -14,48 +14,67 @@ import (
 // the same savepoint, so the change and its record commit together or not
 // at all, under the group's one fsync.
 
+// insertAuditSQL inserts one entry. With its ninth argument true, the
+// target id is the rowid the connection inserted last: the record the
+// write created, which SQLite reads here before this row changes it.
 const insertAuditSQL = `INSERT INTO audit_log (at, service_id, actor, action, target_type, target_id, subject, reason)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
+	VALUES (?, ?, ?, ?, ?, CASE WHEN ? THEN CAST(last_insert_rowid() AS TEXT) ELSE ? END, ?, ?)`
 
-// withAudit wraps a write so that it records entries after its change. An
-// entry with a target type but no target id names the record the write
-// created: its id is the connection's last inserted rowid, read before the
-// audit rows change it.
-func withAudit(entries []tokend.AuditEntry, fn func(context.Context, *sql.Tx) error) func(context.Context, *sql.Tx) error {
+// withAudit wraps a write so that it records entries after its change,
+// with the writer's prepared insert. An entry with a target type but no
+// target id names the record the write created (Store contract). The
+// entries are checked here, before anything runs, so that inserting them
+// cannot fail but as the disk fails (see inStmt).
+func (s *Store) withAudit(entries []tokend.AuditEntry, fn func(context.Context, *sql.Tx) error) (func(context.Context, *sql.Tx) error, error) {
+	if err := checkAudit(entries); err != nil {
+		return nil, err
+	}
 	return func(ctx context.Context, tx *sql.Tx) error {
 		if err := fn(ctx, tx); err != nil {
 			return err
 		}
-		var created string
-		for _, e := range entries {
-			if e.TargetType != "" && e.TargetID == "" {
-				var id int64
-				if err := tx.QueryRowContext(ctx, `SELECT last_insert_rowid()`).Scan(&id); err != nil {
-					return err
-				}
-				created = strconv.FormatInt(id, 10)
-				break
-			}
-		}
-		return insertAudit(ctx, tx, entries, created)
-	}
+		return insertAudit(ctx, tx, tx.StmtContext(ctx, s.insertAudit), entries)
+	}, nil
 }
 
-func insertAudit(ctx context.Context, tx *sql.Tx, entries []tokend.AuditEntry, created string) error {
+func checkAudit(entries []tokend.AuditEntry) error {
 	for _, e := range entries {
 		if e.Actor == "" || e.Action == "" || e.Time.IsZero() {
 			return tokend.Invalid("audit", "an audit entry needs a time, an actor and an action")
 		}
+	}
+	return nil
+}
+
+// needsCreated reports whether e names the record its write created.
+func needsCreated(e tokend.AuditEntry) bool { return e.TargetType != "" && e.TargetID == "" }
+
+func insertAudit(ctx context.Context, tx *sql.Tx, st *sql.Stmt, entries []tokend.AuditEntry) error {
+	// The first entry reads the created id in SQL; should a later one need
+	// it too (the core attaches one entry per write), it is read first.
+	var created string
+	for _, e := range entries[min(1, len(entries)):] {
+		if needsCreated(e) {
+			var id int64
+			if err := tx.QueryRowContext(ctx, `SELECT last_insert_rowid()`).Scan(&id); err != nil {
+				return err
+			}
+			created = strconv.FormatInt(id, 10)
+			break
+		}
+	}
+	for i, e := range entries {
+		fromSQL := i == 0 && needsCreated(e) && created == ""
 		target := e.TargetID
-		if e.TargetType != "" && target == "" {
+		if needsCreated(e) && !fromSQL {
 			target = created
 		}
 		var sid any
 		if e.ServiceID != 0 {
 			sid = e.ServiceID
 		}
-		if _, err := tx.ExecContext(ctx, insertAuditSQL, e.Time.UnixMilli(), sid, e.Actor, string(e.Action),
-			text(e.TargetType), text(target), text(e.Subject), text(e.Reason)); err != nil {
+		if _, err := st.ExecContext(ctx, e.Time.UnixMilli(), sid, e.Actor, string(e.Action),
+			text(e.TargetType), fromSQL, text(target), text(e.Subject), text(e.Reason)); err != nil {
 			return err
 		}
 	}
@@ -66,8 +85,11 @@ func (s *Store) AppendAudit(ctx context.Context, entries ...tokend.AuditEntry) e
 	if len(entries) == 0 {
 		return nil
 	}
+	if err := checkAudit(entries); err != nil {
+		return err
+	}
 	return s.inTx(tokend.WithoutAudit(ctx), func(ctx context.Context, tx *sql.Tx) error {
-		return insertAudit(ctx, tx, entries, "")
+		return insertAudit(ctx, tx, tx.StmtContext(ctx, s.insertAudit), entries)
 	})
 }
 

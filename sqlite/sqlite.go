@@ -69,6 +69,7 @@ type Store struct {
 	getByRefresh *sql.Stmt
 	insertToken  *sql.Stmt
 	checkHashes  *sql.Stmt
+	insertAudit  *sql.Stmt // audit.go
 
 	// The group-commit writer (writer.go) and its savepoint statements.
 	reqs                           chan *writeReq
@@ -375,6 +376,9 @@ func (s *Store) prepare(ctx context.Context) error {
 	if s.checkHashes, err = s.write.PrepareContext(ctx, checkHashesSQL); err != nil {
 		return fmt.Errorf("sqlite: prepare: %w", err)
 	}
+	if s.insertAudit, err = s.write.PrepareContext(ctx, insertAuditSQL); err != nil {
+		return fmt.Errorf("sqlite: prepare: %w", err)
+	}
 	return nil
 }
 
@@ -402,7 +406,7 @@ func (s *Store) Close() error {
 	} else {
 		s.closeMu.Unlock()
 	}
-	for _, st := range []*sql.Stmt{s.getByAccess, s.getByRefresh, s.insertToken, s.checkHashes, s.spBegin, s.spRelease, s.spRollback} {
+	for _, st := range []*sql.Stmt{s.getByAccess, s.getByRefresh, s.insertToken, s.checkHashes, s.insertAudit, s.spBegin, s.spRelease, s.spRollback} {
 		if st != nil {
 			errs = append(errs, st.Close())
 		}

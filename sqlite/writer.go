@@ -63,7 +63,10 @@ var errClosed = errors.New("sqlite: the store is closed")
 // (sqlite3_interrupt), so the caller's context only decides whether fn runs.
 func (s *Store) inTx(ctx context.Context, fn func(context.Context, *sql.Tx) error) error {
 	if a := tokend.AuditEntries(ctx); a != nil {
-		fn = withAudit(a, fn) // audit.go
+		var err error
+		if fn, err = s.withAudit(a, fn); err != nil { // audit.go
+			return err
+		}
 	}
 	return s.submit(ctx, &writeReq{ctx: ctx, fn: fn})
 }
@@ -76,9 +79,13 @@ func (s *Store) inTx(ctx context.Context, fn func(context.Context, *sql.Tx) erro
 // (I/O, full disk, memory) fail the group as they would with a savepoint.
 func (s *Store) inStmt(ctx context.Context, fn func(context.Context, *sql.Tx) error) error {
 	if a := tokend.AuditEntries(ctx); a != nil {
-		// With its audit entries the write is several statements: it
-		// needs the savepoint to be undone whole.
-		return s.submit(ctx, &writeReq{ctx: ctx, fn: withAudit(a, fn)})
+		// Still no savepoint: the entries are checked before, so their
+		// insert can fail only as the disk fails, which ends the whole
+		// group; and if the write's statement fails, none is inserted.
+		var err error
+		if fn, err = s.withAudit(a, fn); err != nil {
+			return err
+		}
 	}
 	return s.submit(ctx, &writeReq{ctx: ctx, fn: fn, one: true})
 }
@@ -90,7 +97,10 @@ func (s *Store) inStmt(ctx context.Context, fn func(context.Context, *sql.Tx) er
 // import into a large store.
 func (s *Store) inOwnTx(ctx context.Context, fn func(context.Context, *sql.Tx) error) error {
 	if a := tokend.AuditEntries(ctx); a != nil {
-		fn = withAudit(a, fn)
+		var err error
+		if fn, err = s.withAudit(a, fn); err != nil {
+			return err
+		}
 	}
 	return s.submit(ctx, &writeReq{ctx: ctx, fn: fn, alone: true})
 }
