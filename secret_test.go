@@ -64,6 +64,11 @@ func TestSecretKindOfForeignValues(t *testing.T) {
 
 func TestWellFormed(t *testing.T) {
 	access, refresh := NewSecret(KindAccessToken), NewSecret(KindRefreshToken)
+	// A typo: another character than the one there (1 in 62 would be 'x').
+	typo := byte('x')
+	if access[20] == typo {
+		typo = 'y'
+	}
 	tests := []struct {
 		name    string
 		value   string
@@ -76,7 +81,7 @@ func TestWellFormed(t *testing.T) {
 		{"ForeignAllowed", "E1zpVmVl9Vbq3zBHo3EkMA", KindAccessToken, true, true},
 		{"ForeignRefused", "E1zpVmVl9Vbq3zBHo3EkMA", KindAccessToken, false, false},
 		{"Empty", "", KindAccessToken, true, false},
-		{"Damaged", access[:20] + "x" + access[21:], KindAccessToken, true, false},
+		{"Damaged", access[:20] + string(typo) + access[21:], KindAccessToken, true, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
