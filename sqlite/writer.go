@@ -212,6 +212,18 @@ const (
 func (s *Store) runBatch(batch []*writeReq) {
 	ctx := context.Background() // see inTx: no caller may interrupt the group
 	var committed []*writeReq   // succeeded, answered after the commit
+	// failed wrote nothing, but may have failed for what the group's
+	// earlier requests wrote (a refresh token another request of the
+	// group just rotated), which readers see only once the group commits:
+	// they are answered after the commit, so that a caller who then reads
+	// (the retired token, to tell reuse) finds what its failure saw.
+	var failed []*writeReq
+	answerFailed := func() {
+		for _, r := range failed {
+			close(r.done)
+		}
+		failed = nil
+	}
 	// abort answers the requests the transaction can no longer commit
 	// and runs the ones not yet started in a new one.
 	abort := func(tx *sql.Tx, err error, rest []*writeReq) {
@@ -224,6 +236,7 @@ func (s *Store) runBatch(batch []*writeReq) {
 			close(r.done)
 		}
 		committed = nil
+		answerFailed()
 		if len(rest) > 0 {
 			s.runBatch(rest)
 		}
@@ -267,7 +280,7 @@ func (s *Store) runBatch(batch []*writeReq) {
 				continue
 			}
 			r.err, r.panic = s.reqErr(ctx, err), panicked
-			close(r.done)
+			failed = append(failed, r)
 			if panicked != nil || !stmtUndone(err) {
 				abort(tx, err, batch[i+1:])
 				return
@@ -298,7 +311,7 @@ func (s *Store) runBatch(batch []*writeReq) {
 			_, rbErr = sp[1].ExecContext(ctx)
 		}
 		r.err, r.panic = s.reqErr(ctx, err), panicked
-		close(r.done) // it wrote nothing: no need to wait for the commit
+		failed = append(failed, r) // it wrote nothing: no need to wait for the fsync
 		if rbErr != nil {
 			abort(tx, rbErr, batch[i+1:])
 			return
@@ -310,8 +323,10 @@ func (s *Store) runBatch(batch []*writeReq) {
 			r.err = err
 			close(r.done)
 		}
+		answerFailed()
 		return
 	}
+	answerFailed()
 	s.countCommit(len(committed))
 	if len(committed) > 0 {
 		s.committed <- committed // answered once on disk: see durable.go

@@ -50,6 +50,7 @@ func RunTests(t *testing.T, newStore func(t *testing.T) tokend.Store) {
 		{"ConcurrentCreates", testConcurrentCreates},
 		{"ImportTokens", testImportTokens},
 		{"Rotation", testRotation},
+		{"RotationRace", testRotationRace},
 		{"AuthorizationCodes", testCodes},
 		{"Users", testUsers},
 		{"Context", testContext},
