@@ -53,11 +53,8 @@ func CertificateThumbprint(der []byte) string {
 	return base64.RawURLEncoding.EncodeToString(sum[:])
 }
 
-// CheckAccessToken answers an AccessCheck for service sid; p needs
-// tokens.introspect there. Problems with the token are in the result; the
-// error is for the request itself (bad scopes or subject, permissions, an
-// unavailable store).
-func (c *Core) CheckAccessToken(ctx context.Context, p *Principal, sid int64, q AccessCheck) (*AccessCheckResult, error) {
+// checkAccessToken answers CheckAccessToken (observer.go), which counts it.
+func (c *Core) checkAccessToken(ctx context.Context, p *Principal, sid int64, q AccessCheck) (*AccessCheckResult, error) {
 	if err := p.authorize(sid, PermTokensIntrospect); err != nil {
 		return nil, err
 	}

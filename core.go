@@ -42,6 +42,9 @@ type Config struct {
 	// changes made by another process; zero means DefaultTokenCacheTTL.
 	// Changes made through this core are seen at once, whatever the TTL.
 	TokenCacheTTL time.Duration
+	// Observer is told of token events, for metrics (observer.go); nil
+	// tells no one.
+	Observer Observer
 }
 
 // Core applies tokend's rules on top of a Store.
@@ -55,6 +58,7 @@ type Core struct {
 	callback  PasswordCallback
 	dummyOnce sync.Once
 	dummyHash string
+	obs       Observer // told of token events (observer.go); never nil
 }
 
 // New returns a core that persists to store.
@@ -67,9 +71,13 @@ func New(store Store, cfg Config) *Core {
 	if ttl <= 0 {
 		ttl = DefaultCacheTTL
 	}
-	return &Core{store: store, baseURL: strings.TrimRight(cfg.BaseURL, "/"), now: now,
+	c := &Core{store: store, baseURL: strings.TrimRight(cfg.BaseURL, "/"), now: now,
 		cache: newCache(ttl), tokens: newTokenCache(cfg.TokenCacheSize, orDefault(cfg.TokenCacheTTL, DefaultTokenCacheTTL)),
-		passwords: cfg.Passwords, callback: cfg.Callback}
+		passwords: cfg.Passwords, callback: cfg.Callback, obs: cfg.Observer}
+	if c.obs == nil {
+		c.obs = nopObserver{}
+	}
+	return c
 }
 
 // Now returns the current time at the store's precision.

@@ -31,6 +31,13 @@ func formatInt(n int64) string { return strconv.FormatInt(n, 10) }
 // one confidential client.
 func MustFixture(tb testing.TB) *fixture {
 	tb.Helper()
+	return mustObservedFixture(tb, nil)
+}
+
+// mustObservedFixture is MustFixture with a core that tells obs of token
+// events.
+func mustObservedFixture(tb testing.TB, obs tokend.Observer) *fixture {
+	tb.Helper()
 	ctx := context.Background()
 	store, err := sqlite.Open(ctx, filepath.Join(tb.TempDir(), "core.db"))
 	if err != nil {
@@ -41,6 +48,7 @@ func MustFixture(tb testing.TB) *fixture {
 	core := tokend.New(store, tokend.Config{
 		BaseURL: "https://auth.example.com/", Now: clk.Now,
 		Passwords: passwd.Hasher{Params: passwd.Params{Memory: 64, Time: 1, Threads: 1}}, // fast: tests, not security
+		Observer:  obs,
 	})
 	raw, err := core.Bootstrap(ctx, "")
 	if err != nil {

@@ -90,8 +90,8 @@ func WireGrantTypes(s *Service) []string {
 	return out
 }
 
-// Exchange runs the token endpoint for an authenticated client.
-func (c *Core) Exchange(ctx context.Context, svc *Service, cl *Client, req TokenRequest) (*IssuedToken, error) {
+// exchange runs the token endpoint; Exchange (observer.go) counts it.
+func (c *Core) exchange(ctx context.Context, svc *Service, cl *Client, req TokenRequest) (*IssuedToken, error) {
 	if req.GrantType == "" {
 		return nil, Invalid("grant_type", "is required")
 	}
@@ -278,12 +278,13 @@ func (c *Core) replayedRefresh(ctx context.Context, svc *Service, cl *Client, ra
 	}
 	if t.RevokedAt.IsZero() {
 		actx := auditDetail(c.audited(ctx, clientActor(cl), svc.ID, AuditRefreshReuse, TargetGrant, idString(t.GrantID)), t.Subject, ReasonRefreshReuse)
-		_, err := c.store.RevokeTokens(actx, RevokeFilter{ServiceID: svc.ID, GrantID: t.GrantID}, now, ReasonRefreshReuse)
+		_, err := c.revoke(actx, RevokeFilter{ServiceID: svc.ID, GrantID: t.GrantID}, now, ReasonRefreshReuse, "")
 		c.tokens.changedService(svc.ID) // a grant may span several records
 		if err != nil {
 			return nil, err
 		}
 	}
+	c.obs.RefreshReuseDetected(svc.ID)
 	return nil, Errorf(EGRANT, "the refresh token was already used; its grant has been revoked")
 }
 
@@ -335,7 +336,7 @@ func (c *Core) redeemCode(ctx context.Context, svc *Service, cl *Client, req Tok
 		// use may be in the wrong hands (RFC 6749 §4.1.2, RFC 9700 §4.2.4).
 		if code.TokenID != 0 && code.ServiceID == svc.ID {
 			actx := auditDetail(c.audited(ctx, clientActor(cl), svc.ID, AuditCodeReuse, TargetToken, idString(code.TokenID)), code.Subject, ReasonCodeReuse)
-			_, err := c.store.RevokeTokens(actx, RevokeFilter{ServiceID: svc.ID, TokenID: code.TokenID}, now, ReasonCodeReuse)
+			_, err := c.revoke(actx, RevokeFilter{ServiceID: svc.ID, TokenID: code.TokenID}, now, ReasonCodeReuse, GrantAuthorizationCode)
 			c.tokens.changedToken(svc.ID, code.TokenID)
 			if err != nil {
 				return nil, err
@@ -405,11 +406,8 @@ func (c *Core) AuthorizeIntrospection(p *Principal, sid int64) error {
 	return p.authorize(sid, PermTokensIntrospect)
 }
 
-// Introspect tells whether raw is a live token of service svc. Anything
-// else (unknown, expired, revoked, malformed, another service's) is simply
-// inactive. This is the hot path: a malformed value costs no store query,
-// and the service and client come from the cache.
-func (c *Core) Introspect(ctx context.Context, svc *Service, raw, hint string) (*Introspection, error) {
+// introspect answers Introspect (observer.go), which counts it.
+func (c *Core) introspect(ctx context.Context, svc *Service, raw, hint string) (*Introspection, error) {
 	inactive := &Introspection{}
 	t, refresh, err := c.findPresentedCached(ctx, svc.ID, raw, hint)
 	if ErrorCode(err) == ENOTFOUND {
@@ -515,7 +513,7 @@ func (c *Core) RevokeByClient(ctx context.Context, svc *Service, cl *Client, raw
 		return Errorf(EFORBIDDEN, "the token was not issued to this client")
 	}
 	ctx = auditDetail(c.audited(ctx, clientActor(cl), svc.ID, AuditTokenRevoke, TargetToken, idString(t.ID)), t.Subject, "revoked_by_client")
-	_, err = c.store.RevokeTokens(ctx, RevokeFilter{ServiceID: svc.ID, TokenID: t.ID}, c.Now(), "revoked_by_client")
+	_, err = c.revoke(ctx, RevokeFilter{ServiceID: svc.ID, TokenID: t.ID}, c.Now(), "revoked_by_client", t.GrantType)
 	c.tokens.changedToken(svc.ID, t.ID)
 	return err
 }

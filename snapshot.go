@@ -158,7 +158,7 @@ func (c *Core) RevokeToken(ctx context.Context, p *Principal, sid, id int64, rea
 		return nil, alreadyRevoked
 	}
 	actx := auditDetail(c.audited(ctx, actorOf(p), sid, AuditTokenRevoke, TargetToken, idString(id)), t.Subject, reason)
-	n, err := c.store.RevokeTokens(actx, RevokeFilter{ServiceID: sid, TokenID: id}, c.Now(), reason)
+	n, err := c.revoke(actx, RevokeFilter{ServiceID: sid, TokenID: id}, c.Now(), reason, t.GrantType)
 	c.tokens.changedToken(sid, id)
 	if err != nil {
 		return nil, err

@@ -27,6 +27,11 @@ import (
 //     record the write creates (CreateToken, CreateKey). A write that fails
 //     records nothing.
 type Store interface {
+	// Ready returns nil when the store answers queries and its schema has
+	// every migration this build knows; otherwise an EUNAVAILABLE error
+	// saying which (a load balancer's readiness probe asks it).
+	Ready(ctx context.Context) error
+
 	CreateService(ctx context.Context, s *Service) error
 	GetService(ctx context.Context, id int64) (*Service, error)
 	// ListServices returns every service ordered by id.

@@ -47,8 +47,8 @@ type IssuedToken struct {
 	RefreshToken string // empty unless minted by this call
 }
 
-// CreateToken mints a token in service sid for a client.
-func (c *Core) CreateToken(ctx context.Context, p *Principal, sid int64, in TokenInput) (*IssuedToken, error) {
+// createToken mints a token for CreateToken (observer.go), which counts it.
+func (c *Core) createToken(ctx context.Context, p *Principal, sid int64, in TokenInput) (*IssuedToken, error) {
 	svc, err := c.service(ctx, p, sid, PermTokensWrite)
 	if err != nil {
 		return nil, err
@@ -685,6 +685,7 @@ func (c *Core) RevokeTokens(ctx context.Context, p *Principal, sid int64, r Revo
 	one := r.TokenID != 0 || r.Token.Value != "" || r.Token.Hash != ""
 	many := r.Client != "" || r.Subject != nil
 	f := RevokeFilter{ServiceID: sid}
+	var grant GrantType // the token's, when one is named
 	switch {
 	case one && many:
 		field := "client"
@@ -700,13 +701,13 @@ func (c *Core) RevokeTokens(ctx context.Context, p *Principal, sid int64, r Revo
 		if err != nil {
 			return 0, err
 		}
-		f.TokenID = t.ID
+		f.TokenID, grant = t.ID, t.GrantType
 	case one:
 		t, err := c.lookup(ctx, sid, r.Token)
 		if err != nil {
 			return 0, err
 		}
-		f.TokenID = t.ID
+		f.TokenID, grant = t.ID, t.GrantType
 	case many:
 		if r.Client != "" {
 			id, err := c.clientFilterID(ctx, sid, r.Client)
@@ -741,7 +742,7 @@ func (c *Core) RevokeTokens(ctx context.Context, p *Principal, sid int64, r Revo
 		targetType, targetID = TargetClient, idString(f.ClientID)
 	}
 	ctx = auditDetail(c.audited(ctx, actorOf(p), sid, AuditTokenRevoke, targetType, targetID), subject, r.Reason)
-	return c.store.RevokeTokens(ctx, f, c.Now(), r.Reason)
+	return c.revoke(ctx, f, c.Now(), r.Reason, grant)
 }
 
 // SubjectGrants returns the apps connected to a subject's account.

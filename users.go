@@ -175,7 +175,7 @@ func (c *Core) DeleteUser(ctx context.Context, p *Principal, sid int64, username
 		return err
 	}
 	rctx := auditDetail(c.audited(ctx, actorOf(p), sid, AuditTokenRevoke, TargetSubject, username), username, "user_deleted")
-	_, err := c.store.RevokeTokens(rctx, RevokeFilter{ServiceID: sid, Subject: &username}, c.Now(), "user_deleted")
+	_, err := c.revoke(rctx, RevokeFilter{ServiceID: sid, Subject: &username}, c.Now(), "user_deleted", "")
 	c.tokens.changedService(sid)
 	if err != nil {
 		return err

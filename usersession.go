@@ -203,7 +203,7 @@ func (c *Core) RevokeUserToken(ctx context.Context, s *UserSession, ref string) 
 		return nil
 	}
 	ctx = auditDetail(c.audited(ctx, s.actor(), s.svc.ID, AuditTokenRevoke, TargetToken, idString(t.ID)), s.subject, ReasonFirstParty)
-	_, err = c.store.RevokeTokens(ctx, RevokeFilter{ServiceID: s.svc.ID, TokenID: t.ID}, c.Now(), ReasonFirstParty)
+	_, err = c.revoke(ctx, RevokeFilter{ServiceID: s.svc.ID, TokenID: t.ID}, c.Now(), ReasonFirstParty, t.GrantType)
 	c.tokens.changedToken(s.svc.ID, t.ID)
 	return err
 }
@@ -220,7 +220,7 @@ func (c *Core) RevokeUserClient(ctx context.Context, s *UserSession, client stri
 	}
 	defer c.tokens.changedService(s.svc.ID)
 	ctx = auditDetail(c.audited(ctx, s.actor(), s.svc.ID, AuditTokenRevoke, TargetClient, idString(cl.ID)), s.subject, ReasonFirstParty)
-	return c.store.RevokeTokens(ctx, RevokeFilter{ServiceID: s.svc.ID, ClientID: cl.ID, Subject: &s.subject}, c.Now(), ReasonFirstParty)
+	return c.revoke(ctx, RevokeFilter{ServiceID: s.svc.ID, ClientID: cl.ID, Subject: &s.subject}, c.Now(), ReasonFirstParty, "")
 }
 
 // UserClients returns the clients holding live tokens for the user, newest
@@ -263,7 +263,7 @@ func (c *Core) RevokeByClientValueOrHash(ctx context.Context, svc *Service, cl *
 		return Errorf(EFORBIDDEN, "the token was not issued to this client")
 	}
 	ctx = auditDetail(c.audited(ctx, clientActor(cl), svc.ID, AuditTokenRevoke, TargetToken, idString(t.ID)), t.Subject, "revoked_by_client")
-	_, err = c.store.RevokeTokens(ctx, RevokeFilter{ServiceID: svc.ID, TokenID: t.ID}, c.Now(), "revoked_by_client")
+	_, err = c.revoke(ctx, RevokeFilter{ServiceID: svc.ID, TokenID: t.ID}, c.Now(), "revoked_by_client", t.GrantType)
 	c.tokens.changedToken(svc.ID, t.ID)
 	return err
 }

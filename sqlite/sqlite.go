@@ -494,6 +494,24 @@ func (s *Store) Migrate(ctx context.Context) error {
 	})
 }
 
+// Ready checks that a reader answers and that the schema has every
+// embedded migration. It reads through the read pool, so that a probe never
+// waits behind the writer.
+func (s *Store) Ready(ctx context.Context) error {
+	ms, err := listMigrations()
+	if err != nil {
+		return err
+	}
+	var v int
+	if err := s.read.QueryRowContext(ctx, "SELECT IFNULL(MAX(version), 0) FROM schema_migrations").Scan(&v); err != nil {
+		return s.fail(ctx, err)
+	}
+	if want := ms[len(ms)-1].version; v != want {
+		return tokend.Errorf(tokend.EUNAVAILABLE, "the database has schema version %d; this build needs %d (run tokend migrate)", v, want)
+	}
+	return nil
+}
+
 // SchemaVersion returns the newest migration applied to the database.
 func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
 	var v int

@@ -34,6 +34,7 @@ func RunTests(t *testing.T, newStore func(t *testing.T) tokend.Store) {
 		name string
 		run  func(t *testing.T, s tokend.Store)
 	}{
+		{"Ready", testReady},
 		{"Services", testServices},
 		{"Clients", testClients},
 		{"ClientsByClientID", testClientsByClientID},

@@ -179,6 +179,13 @@ func (s *Store) DeleteKey(ctx context.Context, id int64) error {
 	return s.Store.DeleteKey(ctx, id)
 }
 
+func (s *Store) Ready(ctx context.Context) error {
+	if err := s.read(); err != nil {
+		return err
+	}
+	return s.Store.Ready(ctx)
+}
+
 func (s *Store) CountKeys(ctx context.Context) (int, error) {
 	if err := s.read(); err != nil {
 		return 0, err
