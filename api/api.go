@@ -47,6 +47,7 @@ type authHandler func(w http.ResponseWriter, r *http.Request, p *tokend.Principa
 // (wrapping it in httpx.Middleware as well does no harm).
 func (a *API) Register(mux *http.ServeMux) {
 	mux.Handle("GET /healthz", a.public(a.health))
+	mux.Handle("GET /readyz", a.public(a.ready))
 
 	a.route(mux, "POST /v1/services", a.createService)
 	a.route(mux, "GET /v1/services", a.listServices)
@@ -147,6 +148,15 @@ func (a *API) authenticateKey(r *http.Request, header string) (*tokend.Principal
 
 func (a *API) health(w http.ResponseWriter, r *http.Request) error {
 	return httpx.WriteJSON(w, http.StatusOK, wire.Health{Status: "ok"})
+}
+
+// ready answers a readiness probe: 200 while the store answers and has the
+// schema this build needs, 503 (the store's detail in the log) otherwise.
+func (a *API) ready(w http.ResponseWriter, r *http.Request) error {
+	if err := a.core.Ready(r.Context()); err != nil {
+		return err
+	}
+	return httpx.WriteJSON(w, http.StatusOK, wire.Health{Status: "ready"})
 }
 
 // statuses is the one table from domain codes to HTTP statuses. EGRANT and

@@ -18,10 +18,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
 
 	"github.com/tokend/tokend"
+	"github.com/tokend/tokend/internal/httpx"
+	"github.com/tokend/tokend/internal/metrics"
 	"github.com/tokend/tokend/passwd"
 	"github.com/tokend/tokend/sqlite"
 )
@@ -65,10 +68,16 @@ func MustEnv(tb testing.TB, opts Options) *env {
 	tb.Cleanup(func() { db.Close() })
 	store := &countingStore{Store: db}
 	mux := http.NewServeMux()
-	srv := httptest.NewServer(mux)
+	logs := &testutil.SyncBuffer{}
+	logger := slog.New(slog.NewJSONHandler(logs, nil))
+	// Wired as tokend serve wires it, metrics included, so that the
+	// benchmarks measure what they cost.
+	m := metrics.New(prometheus.NewRegistry())
+	srv := httptest.NewServer(httpx.Instrument(logger, m, mux))
 	tb.Cleanup(srv.Close)
 	clk := testutil.NewClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
-	core := tokend.New(store, tokend.Config{
+	core := tokend.New(m.Store(store), tokend.Config{
+		Observer:  m.Observer(),
 		BaseURL:   srv.URL,
 		Now:       clk.Now,
 		Passwords: passwd.Hasher{Params: passwd.Params{Memory: 64, Time: 1, Threads: 1}},
@@ -82,8 +91,7 @@ func MustEnv(tb testing.TB, opts Options) *env {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	logs := &testutil.SyncBuffer{}
-	New(core, slog.New(slog.NewJSONHandler(logs, nil)), opts).Register(mux)
+	New(core, logger, opts).Register(mux)
 	return &env{url: srv.URL, core: core, store: store, clock: clk, logs: logs, root: root, key: key}
 }
 

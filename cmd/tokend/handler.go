@@ -19,14 +19,21 @@ import (
 // OAuth endpoints and the dialects. They share one failure limiter, so an
 // address's failed authentications count the same wherever it makes them.
 func newHandler(core *tokend.Core, logger *slog.Logger) http.Handler {
-	limits := authlimit.New(authlimit.Options{})
 	mux := http.NewServeMux()
+	registerSurfaces(mux, core, logger)
+	return httpx.Middleware(logger, mux)
+}
+
+// registerSurfaces adds every surface's routes to mux, with one failure
+// limiter for all, and returns that limiter.
+func registerSurfaces(mux *http.ServeMux, core *tokend.Core, logger *slog.Logger) *authlimit.Limiter {
+	limits := authlimit.New(authlimit.Options{})
 	api.New(core, logger).UseLimiter(limits).Register(mux)
 	oauth.New(core, logger, oauth.Options{Limiter: limits}).Register(mux)
 	authlete.New(core, logger).UseLimiter(limits).Register(mux)
 	passport.New(core, logger).UseLimiter(limits).Register(mux)
 	kustvakt.New(core, logger).UseLimiter(limits).Register(mux)
-	return httpx.Middleware(logger, mux)
+	return limits
 }
 
 // serverTimeouts bound how long a client may take, so that slow or stalled

@@ -83,7 +83,7 @@ type janitorLoop struct {
 	done sync.WaitGroup
 }
 
-func startJanitor(core *tokend.Core, cfg janitorConfig, logger *slog.Logger) *janitorLoop {
+func startJanitor(core *tokend.Core, cfg janitorConfig, logger *slog.Logger, progress janitorProgress) *janitorLoop {
 	ctx, cancel := context.WithCancel(context.Background())
 	j := &janitorLoop{stop: cancel}
 	j.done.Go(func() {
@@ -95,7 +95,7 @@ func startJanitor(core *tokend.Core, cfg janitorConfig, logger *slog.Logger) *ja
 				return
 			case <-t.C:
 			}
-			sweepOnce(ctx, core, cfg, logger)
+			sweepOnce(ctx, core, cfg, logger, progress)
 		}
 	})
 	return j
@@ -111,9 +111,16 @@ func (j *janitorLoop) Stop() {
 	j.done.Wait()
 }
 
-func sweepOnce(ctx context.Context, core *tokend.Core, cfg janitorConfig, logger *slog.Logger) {
+func sweepOnce(ctx context.Context, core *tokend.Core, cfg janitorConfig, logger *slog.Logger, progress janitorProgress) {
 	started := time.Now()
-	rep, err := core.Sweep(ctx, cfg.core())
+	jc := cfg.core()
+	if progress != nil {
+		jc.OnBatch = progress.JanitorBatch
+	}
+	rep, err := core.Sweep(ctx, jc)
+	if progress != nil && ctx.Err() == nil {
+		progress.JanitorSweep(sweepResult(rep, err), time.Since(started), time.Now())
+	}
 	switch {
 	case ctx.Err() != nil:
 	case err != nil:

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -117,7 +118,7 @@ func TestJanitorCommandRefusesBadFlags(t *testing.T) {
 
 func TestServeRunsTheJanitor(t *testing.T) {
 	path, _ := seedDead(t)
-	_, stderr := MustServe(t, path, map[string]string{"TOKEND_BOOTSTRAP_KEY": testKey, "TOKEND_JANITOR_EVERY": "1s"})
+	s, stderr := MustServe(t, path, map[string]string{"TOKEND_BOOTSTRAP_KEY": testKey, "TOKEND_JANITOR_EVERY": "1s"})
 	// The first sweep runs a second after the start; a bound on the wait.
 	deadline := time.Now().Add(20 * time.Second)
 	for !strings.Contains(stderr.String(), "janitor: removed dead tokens") {
@@ -129,6 +130,24 @@ func TestServeRunsTheJanitor(t *testing.T) {
 	if !strings.Contains(stderr.String(), "tokens=2") {
 		t.Fatalf("the janitor removed something else than the 2 dead tokens:\n%s", stderr)
 	}
+	// Its progress is in the metrics too.
+	_, body := httpGet(t, s.url+"/metrics")
+	if !strings.Contains(body, `tokend_janitor_deleted_total{kind="tokens"} 2`) ||
+		!regexp.MustCompile(`tokend_janitor_sweeps_total\{result="ok"\} [1-9]`).MatchString(body) ||
+		!regexp.MustCompile(`tokend_janitor_last_success_timestamp_seconds [1-9]`).MatchString(body) {
+		t.Fatalf("janitor metrics:\n%s", grepLines(body, "tokend_janitor"))
+	}
+}
+
+// grepLines keeps the lines of s that contain sub.
+func grepLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }
 
 func TestRedactStoreURL(t *testing.T) {

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/tokend/tokend"
+	"github.com/tokend/tokend/internal/httpx"
 	"github.com/tokend/tokend/oauth"
 	"github.com/tokend/tokend/passwd"
 )
@@ -42,6 +43,10 @@ type serveConfig struct {
 	Janitor janitorConfig
 	// timeouts bound slow clients (handler.go); zero fields: the defaults.
 	timeouts serverTimeouts
+	// Metrics says where /metrics is served (observe.go).
+	Metrics metricsConfig
+	// Console turns the web console on (the default) or off.
+	Console bool
 
 	getenv env
 }
@@ -58,10 +63,18 @@ func parseServeFlags(name string, args []string, stderr io.Writer, getenv env) (
 	fs.StringVar(&cfg.DebugAddr, "debug-addr", getenv("TOKEND_DEBUG_ADDR"), "serve /debug/pprof/ on this address, e.g. 127.0.0.1:6060; off when empty (TOKEND_DEBUG_ADDR)")
 	tokenCache := fs.String("token-cache", getenv("TOKEND_TOKEN_CACHE"), fmt.Sprintf("access tokens kept in memory for introspection, about 400 bytes each; default %d, 0 turns it off (TOKEND_TOKEN_CACHE)", tokend.DefaultTokenCacheSize))
 	janitor := addJanitorFlags(fs, getenv, true)
+	metrics := addMetricsFlag(fs, getenv)
+	console := addConsoleFlag(fs, getenv)
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
 	var err error
+	if cfg.Metrics, err = metrics(); err != nil {
+		return nil, err
+	}
+	if cfg.Console, err = console(); err != nil {
+		return nil, err
+	}
 	if cfg.Janitor, err = janitor(); err != nil {
 		return nil, err
 	}
@@ -131,6 +144,7 @@ type server struct {
 	stopErr  error
 	debug    *http.Server // the profiler's, when --debug-addr is set
 	janitor  *janitorLoop // nil when --janitor-every is 0
+	obs      observability
 }
 
 // startServer opens the store (creating and migrating it), makes sure a
@@ -154,7 +168,9 @@ func startServer(ctx context.Context, cfg *serveConfig, stderr io.Writer) (*serv
 	if baseURL == "" {
 		baseURL = s.url
 	}
-	s.core = tokend.New(store, tokend.Config{
+	s.obs = newObservability(cfg)
+	s.core = tokend.New(s.obs.metrics.Store(store), tokend.Config{
+		Observer:  s.obs.metrics.Observer(),
 		BaseURL:   baseURL,
 		Passwords: passwd.Hasher{Params: passwd.Default},
 		Callback:  oauth.HTTPPasswordCallback{},
@@ -184,9 +200,15 @@ func startServer(ctx context.Context, cfg *serveConfig, stderr io.Writer) (*serv
 		fmt.Fprintf(stderr, "\nNo management key existed, so tokend made one with every permission.\nIt is shown only now; keep it safe:\n\n    TOKEND_KEY=%s\n\n", key)
 	}
 
+	mux := http.NewServeMux()
+	registerSurfaces(mux, s.core, logger)
+	if err := s.registerOperatorRoutes(mux, baseURL); err != nil {
+		s.abort()
+		return nil, err
+	}
 	tmo := cfg.timeouts.orDefault()
 	s.http = &http.Server{
-		Handler:           newHandler(s.core, logger),
+		Handler:           httpx.Instrument(logger, s.obs.requests(), mux),
 		ReadHeaderTimeout: tmo.ReadHeader,
 		ReadTimeout:       tmo.Read,
 		WriteTimeout:      tmo.Write,
@@ -200,17 +222,29 @@ func startServer(ctx context.Context, cfg *serveConfig, stderr io.Writer) (*serv
 	}()
 	if cfg.DebugAddr != "" {
 		if err := s.startDebug(cfg.DebugAddr); err != nil {
-			s.http.Close()
-			<-s.stopped
-			s.store.Close()
+			s.shutdownEarly()
 			return nil, err
 		}
 	}
+	if err := s.startMetricsListener(); err != nil {
+		s.shutdownEarly()
+		return nil, err
+	}
 	if cfg.Janitor.Every > 0 {
-		s.janitor = startJanitor(s.core, cfg.Janitor, logger)
+		s.janitor = startJanitor(s.core, cfg.Janitor, logger, s.obs.janitor())
 	}
 	logger.Info("tokend listening", "url", s.url, "base_url", baseURL, "store", redactStoreURL(cfg.StoreURL), "startup", time.Since(started).Round(time.Millisecond))
 	return s, nil
+}
+
+// shutdownEarly stops a server that failed to start all its listeners.
+func (s *server) shutdownEarly() {
+	if s.debug != nil {
+		s.debug.Close()
+	}
+	s.http.Close()
+	<-s.stopped
+	s.store.Close()
 }
 
 func (s *server) abort() {
@@ -242,6 +276,9 @@ func (s *server) shutdown(ctx context.Context) error {
 	s.stopOnce.Do(func() {
 		if s.debug != nil {
 			s.debug.Close()
+		}
+		if s.obs.listener != nil {
+			s.obs.listener.Close()
 		}
 		err := s.http.Shutdown(ctx)
 		<-s.stopped

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"strconv"
 	"time"
 )
 
@@ -22,6 +23,7 @@ type infoKey struct{}
 type info struct {
 	id      string
 	errCode string
+	service int64 // the service the request acted in, when a surface said so
 }
 
 func infoFrom(ctx context.Context) *info {
@@ -35,6 +37,40 @@ func RequestID(ctx context.Context) string {
 		return in.id
 	}
 	return ""
+}
+
+// SetService records the service a request acts in, for its log line, when
+// the route's path does not name it (a dialect finds it from the caller's
+// credential).
+func SetService(ctx context.Context, sid int64) {
+	if in := infoFrom(ctx); in != nil {
+		in.service = sid
+	}
+}
+
+// serviceOf is the service a request acted in: what a surface recorded,
+// or the numeric service id in its path ({sid}, or Authlete's
+// {serviceId}); 0 when neither says.
+func serviceOf(r *http.Request, in *info) int64 {
+	if in.service != 0 {
+		return in.service
+	}
+	for _, name := range [...]string{"sid", "serviceId"} {
+		if v := r.PathValue(name); v != "" {
+			if id, err := strconv.ParseInt(v, 10, 64); err == nil && id > 0 {
+				return id
+			}
+			return 0
+		}
+	}
+	return 0
+}
+
+// RequestObserver is told of every request a server answered (metrics):
+// route is the ServeMux pattern that matched, "" when none did. It is
+// called on the request's goroutine and must be quick.
+type RequestObserver interface {
+	ObserveRequest(route string, status int, d time.Duration)
 }
 
 // validRequestID accepts a caller's id only when it cannot forge or break
@@ -61,6 +97,13 @@ func validRequestID(id string) bool {
 // request id and steps aside, so a surface may install it on its own
 // routes while a server also wraps its whole mux.
 func Middleware(logger *slog.Logger, next http.Handler) http.Handler {
+	return Instrument(logger, nil, next)
+}
+
+// Instrument is Middleware that also tells obs (when not nil) of every
+// request it logs. A server installs it once, around its whole mux, so
+// that requests no surface's route matched are counted too.
+func Instrument(logger *slog.Logger, obs RequestObserver, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if infoFrom(r.Context()) != nil {
 			next.ServeHTTP(w, r)
@@ -95,16 +138,24 @@ func Middleware(logger *slog.Logger, next http.Handler) http.Handler {
 			if !rec.wroteHeader {
 				status = http.StatusOK // net/http's default for a handler that writes nothing
 			}
+			took := time.Since(start)
+			if obs != nil {
+				obs.ObserveRequest(r.Pattern, status, took)
+			}
 			level := slog.LevelInfo
 			if status >= 500 {
 				level = slog.LevelError
 			}
-			attrs := []slog.Attr{
+			attrs := make([]slog.Attr, 0, 8)
+			attrs = append(attrs,
 				slog.String("method", r.Method),
 				slog.String("route", r.Pattern),
 				slog.Int("status", status),
-				slog.Duration("duration", time.Since(start)),
+				slog.Duration("duration", took),
 				slog.String("request_id", id),
+			)
+			if sid := serviceOf(r, in); sid != 0 {
+				attrs = append(attrs, slog.Int64("service", sid))
 			}
 			if in.errCode != "" {
 				attrs = append(attrs, slog.String("error", in.errCode))
