@@ -3,6 +3,9 @@ package metrics
 import (
 	"context"
 	"path/filepath"
+	"reflect"
+	"slices"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -190,5 +193,21 @@ func TestRuntimeMetrics(t *testing.T) {
 		if !strings.Contains(all, want) {
 			t.Errorf("no %s among %s", want, all)
 		}
+	}
+}
+
+// TestStoreTimesEveryMethod: the wrapper lists every method of the Store
+// interface, so that none passes through untimed.
+func TestStoreTimesEveryMethod(t *testing.T) {
+	st := reflect.TypeFor[tokend.Store]()
+	var want []string
+	for i := range st.NumMethod() {
+		want = append(want, st.Method(i).Name)
+	}
+	got := append([]string(nil), storeOps[:]...)
+	sort.Strings(want)
+	sort.Strings(got)
+	if !slices.Equal(got, want) {
+		t.Fatalf("timed operations %v; tokend.Store has %v", got, want)
 	}
 }
