@@ -7,11 +7,13 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/tokend/tokend"
+	"github.com/tokend/tokend/console"
 	"github.com/tokend/tokend/internal/httpx"
 	"github.com/tokend/tokend/internal/metrics"
 )
@@ -105,10 +107,14 @@ func sweepResult(rep *tokend.SweepReport, err error) string {
 }
 
 // registerOperatorRoutes adds what serves operators rather than OAuth
-// clients: /metrics (when on the main listener).
+// clients: /metrics (when on the main listener) and the web console (when
+// on).
 func (s *server) registerOperatorRoutes(mux *http.ServeMux, baseURL string) error {
 	if s.obs.metrics != nil && s.obs.cfg.Addr == "" {
 		mux.Handle("GET /metrics", s.obs.metrics.Handler())
+	}
+	if s.cfg.Console {
+		console.New(s.core, s.logger, console.Options{Secure: strings.HasPrefix(baseURL, "https://")}).Register(mux)
 	}
 	return nil
 }
