@@ -97,6 +97,15 @@ else
   echo "PostgreSQL $("$pg_bin/postgres" --version | awk '{print $3}') on 127.0.0.1:$pg_port, data in $pg_dir (removed at exit)"
 fi
 
+step "Chromium for the web console's browser tests (console/browser_test.go)"
+# Debian's chromium, installed only when the machine has none. chromedp
+# drives it over the DevTools protocol; nothing is downloaded at test time.
+# On CI (CI=true) the browser tests fail without it, elsewhere they skip.
+if [ -z "${TOKEND_CHROMIUM:-}" ] && ! command -v chromium >/dev/null && ! command -v chromium-browser >/dev/null; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+fi
+command -v chromium || command -v chromium-browser || echo "TOKEND_CHROMIUM=$TOKEND_CHROMIUM"
+
 step "go test -race"
 go test -race -count=1 -timeout 20m ./...
 
