@@ -16,6 +16,7 @@ import (
 	"github.com/tokend/tokend/console"
 	"github.com/tokend/tokend/internal/httpx"
 	"github.com/tokend/tokend/internal/metrics"
+	"github.com/tokend/tokend/openapi"
 )
 
 // metricsConfig says where /metrics is served: on the main listener (the
@@ -107,12 +108,13 @@ func sweepResult(rep *tokend.SweepReport, err error) string {
 }
 
 // registerOperatorRoutes adds what serves operators rather than OAuth
-// clients: /metrics (when on the main listener) and the web console (when
-// on).
+// clients: /metrics (when on the main listener), the OpenAPI documents and
+// the web console (when on).
 func (s *server) registerOperatorRoutes(mux *http.ServeMux, baseURL string) error {
 	if s.obs.metrics != nil && s.obs.cfg.Addr == "" {
 		mux.Handle("GET /metrics", s.obs.metrics.Handler())
 	}
+	openapi.Register(mux)
 	if s.cfg.Console {
 		console.New(s.core, s.logger, console.Options{Secure: strings.HasPrefix(baseURL, "https://")}).Register(mux)
 	}

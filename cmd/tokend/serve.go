@@ -145,6 +145,7 @@ type server struct {
 	debug    *http.Server // the profiler's, when --debug-addr is set
 	janitor  *janitorLoop // nil when --janitor-every is 0
 	obs      observability
+	mux      *http.ServeMux // every route, for the OpenAPI drift test
 }
 
 // startServer opens the store (creating and migrating it), makes sure a
@@ -202,6 +203,7 @@ func startServer(ctx context.Context, cfg *serveConfig, stderr io.Writer) (*serv
 
 	mux := http.NewServeMux()
 	registerSurfaces(mux, s.core, logger)
+	s.mux = mux
 	if err := s.registerOperatorRoutes(mux, baseURL); err != nil {
 		s.abort()
 		return nil, err
