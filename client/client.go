@@ -112,6 +112,13 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 	return nil
 }
 
+// Ready reports whether the server can serve (GET /readyz): nil when its
+// store answers and has every migration, an *Error with CodeUnavailable
+// otherwise. It needs no key.
+func (c *Client) Ready(ctx context.Context) error {
+	return c.do(ctx, http.MethodGet, "/readyz", nil, nil, nil)
+}
+
 // Health reports whether the server is up (GET /healthz). It needs no key.
 func (c *Client) Health(ctx context.Context) (*wire.Health, error) {
 	var out wire.Health

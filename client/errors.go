@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -24,6 +26,7 @@ const (
 	CodeConflict     = "conflict"
 	CodeUnavailable  = "unavailable"
 	CodeInternal     = "internal"
+	CodeRateLimited  = "rate_limited" // 429: too many failed authentications; see RetryAfter
 )
 
 // Error is a failure the server (or something in front of it) answered
@@ -35,6 +38,10 @@ type Error struct {
 	Code    string // a Code… constant, or "" when the status maps to none
 	Message string // for people
 	Field   string // the request field at fault, when there is one
+	// RetryAfter is how long the server asked the caller to wait before
+	// retrying (its Retry-After header, on 429 and 503); zero when it
+	// said nothing.
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {
@@ -68,6 +75,9 @@ var (
 	ErrConflict     = &Error{Code: CodeConflict, Message: "conflict"}
 	ErrUnavailable  = &Error{Code: CodeUnavailable, Message: "unavailable"}
 	ErrInternal     = &Error{Code: CodeInternal, Message: "internal error"}
+	ErrInvalidGrant = &Error{Code: CodeInvalidGrant, Message: "invalid grant"}
+	ErrUnsupported  = &Error{Code: CodeUnsupported, Message: "unsupported"}
+	ErrRateLimited  = &Error{Code: CodeRateLimited, Message: "rate limited"}
 )
 
 // IsNotFound reports whether err is a not_found error from the server.
@@ -90,6 +100,11 @@ func IsForbidden(err error) bool { return errors.Is(err, ErrForbidden) }
 // serve right now; such calls may be retried.
 func IsUnavailable(err error) bool { return errors.Is(err, ErrUnavailable) }
 
+// IsRateLimited reports whether the server refused the call for too many
+// failed authentications from this address or with this credential; the
+// *Error's RetryAfter says when to try again.
+func IsRateLimited(err error) bool { return errors.Is(err, ErrRateLimited) }
+
 // codeForStatus guesses a code for error bodies that are not tokend's
 // JSON, such as a reverse proxy's HTML page, so the Is… helpers still work.
 func codeForStatus(status int) string {
@@ -106,6 +121,8 @@ func codeForStatus(status int) string {
 		return CodeConflict
 	case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
 		return CodeUnavailable
+	case http.StatusTooManyRequests:
+		return CodeRateLimited
 	case http.StatusInternalServerError:
 		return CodeInternal
 	}
@@ -116,6 +133,9 @@ func codeForStatus(status int) string {
 func decodeError(resp *http.Response) error {
 	raw, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 	e := &Error{Status: resp.StatusCode}
+	if secs, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && secs >= 0 {
+		e.RetryAfter = time.Duration(secs) * time.Second
+	}
 	var w wire.Error
 	if json.Unmarshal(raw, &w) == nil && w.Error != "" {
 		e.Code, e.Message, e.Field = w.Error, w.Message, w.Field
