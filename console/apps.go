@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/tokend/tokend"
+	"github.com/tokend/tokend/internal/httpx"
 )
 
 // The end user's "Connected apps" page. The user signs in with an access
@@ -28,6 +29,7 @@ func (c *Console) user(mux *http.ServeMux, pattern string, h userHandler) {
 		} else if err != nil {
 			return err
 		}
+		httpx.SetService(r.Context(), us.Service().ID)
 		return h(w, r, us)
 	}))
 }

@@ -293,5 +293,5 @@ func parseForm(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// ctxNow is the core's clock, for templates that tell a token's status.
+// now is the core's clock, by which pages tell a token's status.
 func (c *Console) now() time.Time { return c.core.Now() }

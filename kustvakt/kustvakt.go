@@ -150,6 +150,8 @@ func (s *Server) session(r *http.Request, f form) (*tokend.UserSession, error) {
 		} else if userKey != "" {
 			s.failed(r, authlimit.Failure{Credential: userKey, Actor: "user:" + user.Username, CredentialOnly: true})
 		}
+	} else if err == nil {
+		httpx.SetService(r.Context(), sess.Service().ID) // for the request's log line
 	}
 	return sess, err
 }

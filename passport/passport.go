@@ -96,6 +96,7 @@ func (s *Server) authed(scope string, perm tokend.Permission, h authedHandler) h
 		if err != nil {
 			return &authError{err: err, scope: scope}
 		}
+		httpx.SetService(r.Context(), sid) // for the request's log line
 		return h(w, r, caller{p: p, sid: sid})
 	})
 }
