@@ -47,8 +47,14 @@ func (c *Console) appsSignIn(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if ok, err := c.signInAllowed(w, r, "apps_signin", page{Title: "Sign in", Apps: true}); !ok {
+		return err
+	}
 	_, err = c.core.OpenUserSessionByToken(r.Context(), token)
 	if code := tokend.ErrorCode(err); code == tokend.EUNAUTHORIZED || code == tokend.EFORBIDDEN {
+		if code == tokend.EUNAUTHORIZED {
+			c.signInFailed(r)
+		}
 		return c.render(w, statuses[code], "apps_signin", page{Title: "Sign in", Apps: true, Error: tokend.ErrorMessage(err)})
 	} else if err != nil {
 		return err

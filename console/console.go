@@ -23,10 +23,12 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/tokend/tokend"
+	"github.com/tokend/tokend/internal/authlimit"
 	"github.com/tokend/tokend/internal/httpx"
 )
 
@@ -49,6 +51,10 @@ type Options struct {
 	MaxSessions int
 	// Now is the sessions' clock; nil means time.Now.
 	Now func() time.Time
+	// Limiter counts failed sign-ins, shared with the server's other
+	// surfaces so that an address guessing keys is refused everywhere;
+	// nil means a limiter of the console's own.
+	Limiter *authlimit.Limiter
 }
 
 // Console serves the web console.
@@ -74,6 +80,9 @@ func New(core *tokend.Core, logger *slog.Logger, opts Options) *Console {
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.Limiter == nil {
+		opts.Limiter = authlimit.New(authlimit.Options{})
 	}
 	c := &Console{core: core, logger: logger, opts: opts,
 		sessions: newSessionStore(opts.Now, opts.SessionIdle, opts.SessionMaxAge, opts.MaxSessions),
@@ -115,6 +124,8 @@ func (c *Console) Register(mux *http.ServeMux) {
 	c.operator(mux, "POST /console/services/{sid}/tokens/{id}/revoke", c.revokeToken)
 	c.operator(mux, "GET /console/services/{sid}/revoke", c.revokePreview)
 	c.operator(mux, "POST /console/services/{sid}/revoke", c.revokeBulk)
+	c.operator(mux, "GET /console/services/{sid}/audit", c.serviceAuditPage)
+	c.operator(mux, "GET /console/audit", c.orgAuditPage)
 
 	mux.Handle("GET /console/apps/signin", c.wrap(c.appsSignInForm))
 	mux.Handle("POST /console/apps/signin", c.wrap(c.appsSignIn))
@@ -271,6 +282,27 @@ func (c *Console) renderStatus(w http.ResponseWriter, r *http.Request, status in
 	if err := c.render(w, status, "error", page{Title: title, Error: msg, Apps: strings.HasPrefix(r.URL.Path, "/console/apps/")}); err != nil {
 		c.logger.ErrorContext(r.Context(), "console: rendering an error page", "err", err.Error())
 		http.Error(w, msg, status)
+	}
+}
+
+// signInAllowed refuses a sign-in from an address that failed too often
+// (429 and Retry-After, the sign-in page again), before its credential is
+// looked at.
+func (c *Console) signInAllowed(w http.ResponseWriter, r *http.Request, form string, pg page) (bool, error) {
+	err := c.opts.Limiter.Check(r, "")
+	var refused *authlimit.Refused
+	if !errors.As(err, &refused) {
+		return true, nil
+	}
+	w.Header().Set("Retry-After", strconv.Itoa(refused.RetryAfter))
+	pg.Error = refused.Message()
+	return false, c.render(w, http.StatusTooManyRequests, form, pg)
+}
+
+// signInFailed counts a refused credential against the request's address.
+func (c *Console) signInFailed(r *http.Request) {
+	if err := c.opts.Limiter.Failed(r, c.core, authlimit.Failure{Surface: "console"}); err != nil {
+		c.logger.WarnContext(r.Context(), "could not record repeated authentication failures", "err", err.Error())
 	}
 }
 

@@ -28,8 +28,12 @@ func (c *Console) signIn(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if ok, err := c.signInAllowed(w, r, "signin", page{Title: "Sign in"}); !ok {
+		return err
+	}
 	p, err := c.core.AuthenticateKey(r.Context(), key)
 	if tokend.ErrorCode(err) == tokend.EUNAUTHORIZED {
+		c.signInFailed(r)
 		return c.render(w, http.StatusUnauthorized, "signin", page{Title: "Sign in", Error: tokend.ErrorMessage(err)})
 	} else if err != nil {
 		return err
@@ -401,6 +405,7 @@ type tokenPageData struct {
 	Token  *tokend.Token
 	Status tokend.TokenStatus
 	Client *tokend.Client // nil: deleted, or the key may not read clients
+	Trail  auditTrail
 }
 
 // flashes are the messages a redirect after an action may ask a page to
@@ -422,7 +427,7 @@ func (c *Console) tokenPage(w http.ResponseWriter, r *http.Request, v *view) err
 	if err != nil {
 		return err
 	}
-	d := tokenPageData{Token: t, Status: t.Status(c.now())}
+	d := tokenPageData{Token: t, Status: t.Status(c.now()), Trail: c.tokenTrail(r, v, t)}
 	if cl, err := c.core.GetClient(r.Context(), v.p, svc.ID, strconv.FormatInt(t.ClientID, 10)); err == nil {
 		d.Client = cl
 	}

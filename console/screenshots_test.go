@@ -41,6 +41,11 @@ func TestScreenshots(t *testing.T) {
 	shoot("console-token.png")
 	b.open(e.url + servicePath(f) + "/revoke?client=" + f.printer.ClientID)
 	shoot("console-bulk-revoke.png")
+	b.open(e.url + servicePath(f) + "/tokens/" + strconv.FormatInt(f.aliceApp[6].ID, 10))
+	b.fill("reason", "lost phone")
+	b.submit("revoke-token")
+	b.open(e.url + servicePath(f) + "/audit?page_size=12")
+	shoot("console-audit.png")
 
 	b.open(e.url + "/console/apps/signin")
 	b.typeInto("access_token", f.portalToken(t, e))

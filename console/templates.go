@@ -11,8 +11,9 @@ import (
 	"github.com/tokend/tokend"
 )
 
-// mustParsePages parses each page template together with the layout, so
-// that every page defines its own "content" block.
+// mustParsePages parses each page template together with the layout and
+// the blocks pages share (partials.html), so that every page defines its
+// own "content" block.
 func mustParsePages() map[string]*template.Template {
 	names, err := fs.Glob(templateFS, "templates/*.html")
 	if err != nil {
@@ -21,10 +22,10 @@ func mustParsePages() map[string]*template.Template {
 	pages := map[string]*template.Template{}
 	for _, name := range names {
 		base := strings.TrimSuffix(path.Base(name), ".html")
-		if base == "layout" {
+		if base == "layout" || base == "partials" {
 			continue
 		}
-		pages[base] = template.Must(template.New(base).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", name))
+		pages[base] = template.Must(template.New(base).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/partials.html", name))
 	}
 	return pages
 }

@@ -116,7 +116,7 @@ func (s *server) registerOperatorRoutes(mux *http.ServeMux, baseURL string) erro
 	}
 	openapi.Register(mux)
 	if s.cfg.Console {
-		console.New(s.core, s.logger, console.Options{Secure: strings.HasPrefix(baseURL, "https://")}).Register(mux)
+		console.New(s.core, s.logger, console.Options{Secure: strings.HasPrefix(baseURL, "https://"), Limiter: s.limits}).Register(mux)
 	}
 	return nil
 }

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/tokend/tokend"
+	"github.com/tokend/tokend/internal/authlimit"
 	"github.com/tokend/tokend/internal/httpx"
 	"github.com/tokend/tokend/oauth"
 	"github.com/tokend/tokend/passwd"
@@ -146,6 +147,7 @@ type server struct {
 	janitor  *janitorLoop // nil when --janitor-every is 0
 	obs      observability
 	mux      *http.ServeMux // every route, for the OpenAPI drift test
+	limits   *authlimit.Limiter
 }
 
 // startServer opens the store (creating and migrating it), makes sure a
@@ -202,7 +204,7 @@ func startServer(ctx context.Context, cfg *serveConfig, stderr io.Writer) (*serv
 	}
 
 	mux := http.NewServeMux()
-	registerSurfaces(mux, s.core, logger)
+	s.limits = registerSurfaces(mux, s.core, logger)
 	s.mux = mux
 	if err := s.registerOperatorRoutes(mux, baseURL); err != nil {
 		s.abort()
