@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/tokend/tokend"
+	"github.com/tokend/tokend/internal/testutil"
 )
 
 // The core rules the Passport and Kustvakt dialects stand on.
@@ -64,7 +65,7 @@ func TestAuthenticateBearer(t *testing.T) {
 		{"OKAnyService", live.AccessToken, "read", 0, "", false},
 		{"OKNoScopeAsked", live.AccessToken, "", 0, "", false},
 		{"ErrMissing", "", "", 0, "", true},
-		{"ErrMistyped", live.AccessToken[:len(live.AccessToken)-1] + "x", "", 0, "", true},
+		{"ErrMistyped", testutil.Mistype(live.AccessToken), "", 0, "", true},
 		{"ErrUnknownForeignValue", "some-foreign-token-value-123", "", 0, "", true},
 		{"ErrRefreshTokenValue", live.RefreshToken, "", 0, "", true},
 		{"ErrClientSecret", f.secret, "", 0, "", true},

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tokend/tokend"
+	"github.com/tokend/tokend/internal/testutil"
 )
 
 // introspectFixture is a service with a resource server (a confidential
@@ -141,7 +142,7 @@ func TestIntrospectionInactive(t *testing.T) {
 		{"UnknownForeign", "some-other-servers-token-value"},
 		{"Expired", short.AccessToken},
 		{"Revoked", revoked.AccessToken},
-		{"Malformed", valid[:len(valid)-1] + "0"},
+		{"Malformed", testutil.Mistype(valid)},
 		{"OtherService", otherTok.AccessToken},
 		{"ClientSecret", f.rsSecret},
 	} {
@@ -154,7 +155,7 @@ func TestIntrospectionInactive(t *testing.T) {
 	}
 	t.Run("MalformedCostsNoQuery", func(t *testing.T) {
 		before := e.store.lookups.Load()
-		f.asRS(t, valid[:len(valid)-1]+"0")
+		f.asRS(t, testutil.Mistype(valid))
 		f.asRS(t, "tka_short")
 		if n := e.store.lookups.Load() - before; n != 0 {
 			t.Fatalf("a value failing its checksum cost %d token lookups", n)

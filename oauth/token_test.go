@@ -285,7 +285,7 @@ func TestRefreshScopes(t *testing.T) {
 	})
 	t.Run("ErrMalformed", func(t *testing.T) {
 		before := e.store.lookups.Load()
-		bad := rt[:len(rt)-1] + "x"
+		bad := testutil.Mistype(rt)
 		MustOAuthError(t, post(t, cl.ClientID, secret, bad, ""), http.StatusBadRequest, "invalid_grant")
 		if e.store.lookups.Load() != before {
 			t.Fatal("a refresh token failing its checksum reached the store")

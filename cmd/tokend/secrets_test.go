@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/tokend/tokend"
 	"github.com/tokend/tokend/internal/faultstore"
+	"github.com/tokend/tokend/internal/testutil"
 )
 
 // generatedSecret matches every value tokend generates: tokens, keys,
@@ -97,7 +98,7 @@ func TestNoSecretsLeak(t *testing.T) {
 			// And wrong ones, whose requests carry secrets.
 			wrongSecret, wrongKey, unknownToken := tokend.NewSecret(tokend.KindClientSecret), tokend.NewSecret(tokend.KindManagementKey), tokend.NewSecret(tokend.KindAccessToken)
 			wrongPassword := "wrong-password-that-must-not-be-logged"
-			typoKey := s.org[:len(s.org)-1] + "x"
+			typoKey := testutil.Mistype(s.org)
 			secrets.add(wrongSecret, wrongKey, unknownToken, wrongPassword, typoKey)
 			access, refresh := s.password(t, "alice")
 			secrets.add(access, refresh)

@@ -49,3 +49,18 @@ func (b *SyncBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
+
+// Mistype returns s with its last character changed to another letter or
+// digit: a value one keystroke from s, never s itself (replacing it with a
+// fixed character would give s back whenever s already ended in it).
+func Mistype(s string) string {
+	if s == "" {
+		return "x"
+	}
+	last := s[len(s)-1]
+	repl := byte('x')
+	if last == repl {
+		repl = 'y'
+	}
+	return s[:len(s)-1] + string(repl)
+}
