@@ -7,6 +7,17 @@ cd "$(dirname "$0")/.."
 
 step() { printf '\n=== %s\n' "$*"; }
 
+# apt_install installs Debian packages, refreshing the package index the
+# first time only, however many steps need packages.
+apt_updated=
+apt_install() {
+  if [ -z "$apt_updated" ]; then
+    apt-get update -qq
+    apt_updated=1
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@"
+}
+
 step "gofmt"
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
 if [ -n "$unformatted" ]; then
@@ -18,7 +29,7 @@ missing=()
 for tool in curl jq openssl; do command -v "$tool" >/dev/null || missing+=("$tool"); done
 if [ ${#missing[@]} -gt 0 ]; then
   # Debian's packages, installed only when the machine lacks them.
-  apt-get update -qq && apt-get install -y -qq "${missing[@]}"
+  apt_install "${missing[@]}"
 fi
 
 step "go vet"
@@ -61,7 +72,7 @@ if [ -n "${TOKEND_TEST_POSTGRES:-}" ]; then
 else
   pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
   if [ -z "$pg_bin" ] || [ ! -x "$pg_bin/initdb" ]; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql
+    apt_install postgresql
     pg_bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
   fi
   pg_user=""
@@ -102,7 +113,7 @@ step "Chromium for the web console's browser tests (console/browser_test.go)"
 # drives it over the DevTools protocol; nothing is downloaded at test time.
 # On CI (CI=true) the browser tests fail without it, elsewhere they skip.
 if [ -z "${TOKEND_CHROMIUM:-}" ] && ! command -v chromium >/dev/null && ! command -v chromium-browser >/dev/null; then
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+  apt_install chromium
 fi
 command -v chromium || command -v chromium-browser || echo "TOKEND_CHROMIUM=$TOKEND_CHROMIUM"
 
