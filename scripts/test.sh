@@ -140,6 +140,8 @@ fuzz ./api FuzzBodies
 fuzz ./authlete FuzzRequests
 fuzz ./passport FuzzRequests
 fuzz ./kustvakt FuzzForms
+fuzz . FuzzDecodeToken
+fuzz ./wire FuzzAppendString
 
 step "benchmarks (short, no timing assertions)"
 go test -run '^$' -bench . -benchtime 100x -timeout 20m ./...
