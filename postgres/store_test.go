@@ -85,8 +85,8 @@ func TestMigratesOnceWhenNodesStartTogether(t *testing.T) {
 		t.Fatalf("%d migrations recorded, want %d", applied, len(ms))
 	}
 	for i, s := range stores {
-		if v, err := s.SchemaVersion(t.Context()); err != nil || v != ms[len(ms)-1].version {
-			t.Fatalf("node %d: SchemaVersion = %d, %v; want %d", i, v, err, ms[len(ms)-1].version)
+		if v, err := s.SchemaVersion(t.Context()); err != nil || v != ms[len(ms)-1].Version {
+			t.Fatalf("node %d: SchemaVersion = %d, %v; want %d", i, v, err, ms[len(ms)-1].Version)
 		}
 	}
 }

@@ -43,16 +43,15 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"net/url"
 	"runtime"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/tokend/tokend"
+	"github.com/tokend/tokend/internal/migrate"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
@@ -424,32 +423,8 @@ func (s *Store) Close() error {
 }
 
 // migration is one embedded schema step, named NNNN_description.sql.
-type migration struct {
-	version int
-	name    string
-}
-
-func listMigrations() ([]migration, error) {
-	entries, err := fs.ReadDir(migrations, "migrations")
-	if err != nil {
-		return nil, err
-	}
-	var out []migration
-	for _, e := range entries {
-		num, _, ok := strings.Cut(e.Name(), "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil || v <= 0 {
-			return nil, fmt.Errorf("sqlite: migration %q is not named NNNN_name.sql", e.Name())
-		}
-		out = append(out, migration{version: v, name: e.Name()})
-	}
-	slices.SortFunc(out, func(a, b migration) int { return a.version - b.version })
-	for i := 1; i < len(out); i++ {
-		if out[i].version == out[i-1].version {
-			return nil, fmt.Errorf("sqlite: two migrations with version %d", out[i].version)
-		}
-	}
-	return out, nil
+func listMigrations() ([]migrate.Migration, error) {
+	return migrate.List(migrations, "migrations", "sqlite")
 }
 
 // Migrate applies the embedded migrations the database lacks, all in one
@@ -471,22 +446,22 @@ func (s *Store) Migrate(ctx context.Context) error {
 		if err := tx.QueryRowContext(ctx, "SELECT IFNULL(MAX(version), 0) FROM schema_migrations").Scan(&current); err != nil {
 			return err
 		}
-		if len(ms) > 0 && current > ms[len(ms)-1].version {
-			return fmt.Errorf("sqlite: the database has schema version %d, newer than this program knows (%d)", current, ms[len(ms)-1].version)
+		if len(ms) > 0 && current > ms[len(ms)-1].Version {
+			return fmt.Errorf("sqlite: the database has schema version %d, newer than this program knows (%d)", current, ms[len(ms)-1].Version)
 		}
 		for _, m := range ms {
-			if m.version <= current {
+			if m.Version <= current {
 				continue
 			}
-			body, err := migrations.ReadFile("migrations/" + m.name)
+			body, err := migrations.ReadFile("migrations/" + m.Name)
 			if err != nil {
 				return err
 			}
 			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
-				return fmt.Errorf("sqlite: migration %s: %w", m.name, err)
+				return fmt.Errorf("sqlite: migration %s: %w", m.Name, err)
 			}
 			if _, err := tx.ExecContext(ctx, "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)",
-				m.version, time.Now().UnixMilli()); err != nil {
+				m.Version, time.Now().UnixMilli()); err != nil {
 				return err
 			}
 		}
@@ -506,7 +481,7 @@ func (s *Store) Ready(ctx context.Context) error {
 	if err := s.read.QueryRowContext(ctx, "SELECT IFNULL(MAX(version), 0) FROM schema_migrations").Scan(&v); err != nil {
 		return s.fail(ctx, err)
 	}
-	if want := ms[len(ms)-1].version; v != want {
+	if want := ms[len(ms)-1].Version; v != want {
 		return tokend.Errorf(tokend.EUNAVAILABLE, "the database has schema version %d; this build needs %d (run tokend migrate)", v, want)
 	}
 	return nil

@@ -130,7 +130,7 @@ func TestMigrationsAreIdempotent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	latest := ms[len(ms)-1].version
+	latest := ms[len(ms)-1].Version
 	for i := range 3 {
 		s, err := Open(t.Context(), path)
 		if err != nil {
@@ -404,7 +404,7 @@ func latestVersion(t *testing.T) int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return ms[len(ms)-1].version
+	return ms[len(ms)-1].Version
 }
 
 // TestUpgradeFromSecondSchema opens a database made by migrations 0001 and
